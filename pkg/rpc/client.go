@@ -1,0 +1,103 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/hms-svc/hms-svc/pkg/subjects"
+)
+
+// Client calls booths. It is safe for concurrent use; make one per NATS
+// connection and share it.
+type Client struct {
+	opts     clientOptions
+	breakers *breakers
+	call     Endpoint
+}
+
+// NewClient returns a Client that calls over nc.
+func NewClient(nc *nats.Conn, opts ...Option) (*Client, error) {
+	if nc == nil {
+		return nil, fmt.Errorf("%w: nil NATS connection", ErrBadOption)
+	}
+	o := defaultClientOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	c := &Client{opts: o}
+	chain := append([]Middleware{}, o.callMW...)
+	if !o.breakerOff {
+		c.breakers = &breakers{settings: o.breaker}
+		chain = append(chain, c.breakers.middleware)
+	}
+	chain = append(chain, retry(o.retries, o.backoff), attemptDeadline(o.attemptTimeout))
+	chain = append(chain, o.attemptMW...)
+	c.call = Chain(chain...)(transport(nc))
+	return c, nil
+}
+
+// Call sends req, encoded as JSON, to path on service and decodes the reply
+// into res (which may be nil to discard it).
+func (c *Client) Call(ctx context.Context, service, path string, req, res any) error {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return Errorf(CodeBadRequest, "encoding request for %s %s: %w", service, path, err)
+	}
+	out, err := c.CallRaw(ctx, service, path, data)
+	if err != nil || res == nil {
+		return err
+	}
+	if err := json.Unmarshal(out, res); err != nil {
+		return Errorf(CodeInternal, "decoding reply of %s %s: %w", service, path, err)
+	}
+	return nil
+}
+
+// CallRaw sends a JSON body as it is and returns the reply body as it is.
+func (c *Client) CallRaw(ctx context.Context, service, path string, data []byte) ([]byte, error) {
+	res, err := c.Invoke(ctx, service, path, nil, data)
+	if err != nil {
+		return nil, err
+	}
+	return res.Data, nil
+}
+
+// Invoke is the general form of Call: it sends data with extra headers (may be
+// nil) and returns the whole reply. Bad service or path names are refused
+// with CodeBadRequest before anything is published. Every error is an *Error.
+func (c *Client) Invoke(ctx context.Context, service, path string, header nats.Header, data []byte) (*Message, error) {
+	subject, err := subjects.Request(service, path)
+	if err != nil {
+		return nil, &Error{code: CodeBadRequest, msg: err.Error(), cause: err}
+	}
+	if header == nil {
+		header = make(nats.Header, 4)
+	}
+	if header.Get(HeaderRequestID) == "" {
+		id := outgoingRequestID(ctx)
+		if id == "" {
+			id = uuid.NewString()
+		}
+		header.Set(HeaderRequestID, id)
+	}
+	if c.opts.caller != "" {
+		header.Set(HeaderCaller, c.opts.caller)
+	}
+	return c.call(ctx, &Message{Service: service, Path: path, Subject: subject, Header: header, Data: data})
+}
+
+// BreakerState returns the state of service's circuit breaker: "closed",
+// "open" or "half-open".
+func (c *Client) BreakerState(service string) string {
+	if c.breakers == nil {
+		return gobreaker.StateClosed.String()
+	}
+	return c.breakers.state(service).String()
+}

@@ -1,0 +1,111 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Error is an error with a Code. It wraps its cause, so errors.Is and
+// errors.As see through it.
+type Error struct {
+	code  Code
+	msg   string
+	cause error
+}
+
+// NewError returns an error with code whose message is cause's.
+func NewError(code Code, cause error) *Error {
+	e := &Error{code: code, cause: cause}
+	if cause != nil {
+		e.msg = cause.Error()
+	}
+	return e
+}
+
+// Errorf returns an error with code and a formatted message; %w wraps.
+func Errorf(code Code, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{code: code, msg: err.Error(), cause: errors.Unwrap(err)}
+}
+
+// Code returns the error's code.
+func (e *Error) Code() Code { return e.code }
+
+// Message returns the error's message without the code.
+func (e *Error) Message() string { return e.msg }
+
+// Error implements error: "<code>: <message>".
+func (e *Error) Error() string { return e.code.String() + ": " + e.msg }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.cause }
+
+// CodeOf returns the code of err: the Code of the first *Error in its chain,
+// CodeDeadlineExceeded and CodeCanceled for context errors, CodeUnavailable
+// for NATS no-responders, CodeOK for nil and CodeInternal otherwise.
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.code
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return CodeDeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	case errors.Is(err, nats.ErrNoResponders):
+		return CodeUnavailable
+	}
+	return CodeInternal
+}
+
+// MessageOf returns err's message without a code prefix.
+func MessageOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.msg
+	}
+	return err.Error()
+}
+
+// AttemptsError keeps the error of every attempt of one logical call. It is
+// the cause of the error Call returns after retrying; errors.Is matches any
+// attempt's error.
+type AttemptsError struct {
+	Attempts []error
+}
+
+// Error lists every attempt's error.
+func (a *AttemptsError) Error() string {
+	parts := make([]string, len(a.Attempts))
+	for i, err := range a.Attempts {
+		parts[i] = fmt.Sprintf("attempt %d: %v", i+1, err)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap returns every attempt's error.
+func (a *AttemptsError) Unwrap() []error { return a.Attempts }
+
+// Final returns the last attempt's error.
+func (a *AttemptsError) Final() error {
+	if len(a.Attempts) == 0 {
+		return nil
+	}
+	return a.Attempts[len(a.Attempts)-1]
+}
+
+// ErrNoInstance is matched (errors.Is) by the error of a call for which no
+// instance of the service was running.
+var ErrNoInstance = errors.New("no running instance")
+
+// ErrBreakerOpen is matched by the error of a call refused because the
+// service's circuit breaker is open.
+var ErrBreakerOpen = errors.New("circuit breaker open")

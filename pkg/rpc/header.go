@@ -1,0 +1,53 @@
+package rpc
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/micro"
+)
+
+// Header names of the wire contract v1.
+const (
+	// HeaderAuthorization carries "Bearer <JWT>".
+	HeaderAuthorization = "Authorization"
+	// HeaderRequestID carries the call's UUID, the same on every retry: the
+	// idempotency key.
+	HeaderRequestID = "Svc-Request-Id"
+	// HeaderTimeout carries the caller's remaining budget for this attempt in
+	// whole milliseconds (at least 1).
+	HeaderTimeout = "Svc-Timeout-Ms"
+	// HeaderCaller names the calling identity; a booth that authenticates
+	// calls refuses one that disagrees with the token.
+	HeaderCaller = "Svc-Caller"
+	// HeaderAttempt is the 1-based attempt number of this delivery.
+	HeaderAttempt = "Svc-Attempt"
+	// HeaderTraceparent and HeaderTracestate are W3C Trace Context.
+	HeaderTraceparent = "traceparent"
+	HeaderTracestate  = "tracestate"
+	// HeaderError and HeaderErrorCode carry a booth's error, as NATS micro
+	// writes them, so any NATS client can read them.
+	HeaderError     = micro.ErrorHeader
+	HeaderErrorCode = micro.ErrorCodeHeader
+)
+
+// formatTimeout renders a remaining budget for HeaderTimeout.
+func formatTimeout(d time.Duration) string {
+	ms := d.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	return strconv.FormatInt(ms, 10)
+}
+
+// parseTimeout reads HeaderTimeout; ok is false when absent or malformed.
+func parseTimeout(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ms <= 0 || ms > int64(24*time.Hour/time.Millisecond) {
+		return 0, false
+	}
+	return time.Duration(ms) * time.Millisecond, true
+}

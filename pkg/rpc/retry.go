@@ -1,0 +1,86 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// retry is the client middleware that retries what is safe to retry: an
+// attempt no instance received (no responders) or one that timed out while
+// the caller's deadline still holds. A coded application error is never
+// retried. Every attempt carries the same request id (set by the Client) and
+// its number in HeaderAttempt from the second on.
+func retry(retries int, backoff time.Duration) Middleware {
+	return func(next Endpoint) Endpoint {
+		return func(ctx context.Context, req *Message) (*Message, error) {
+			res, err := next(ctx, req)
+			if err == nil || retries == 0 || !retryable(ctx, err) {
+				return res, err
+			}
+			errs := []error{err}
+			for attempt := 2; attempt <= retries+1; attempt++ {
+				if !sleep(ctx, jitter(backoff, attempt-1)) {
+					errs = append(errs, transportError(ctx, req, ctx.Err()))
+					break
+				}
+				req.Header.Set(HeaderAttempt, strconv.Itoa(attempt))
+				res, err = next(ctx, req)
+				if err == nil {
+					return res, nil
+				}
+				errs = append(errs, err)
+				if !retryable(ctx, err) {
+					break
+				}
+			}
+			final := errs[len(errs)-1]
+			return res, &Error{
+				code:  CodeOf(final),
+				msg:   fmt.Sprintf("%s (after %d attempts)", MessageOf(final), len(errs)),
+				cause: &AttemptsError{Attempts: errs},
+			}
+		}
+	}
+}
+
+// retryable reports whether a failed attempt surely did no work or timed out
+// while the caller still waits.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.cause == nil {
+		// A booth's coded answer (no cause) is an application error.
+		return false
+	}
+	return errors.Is(err, ErrNoInstance) || e.code == CodeDeadlineExceeded
+}
+
+// jitter returns a random wait in [b/2, b] for b = base * 2^(n-1).
+func jitter(base time.Duration, n int) time.Duration {
+	b := base << (n - 1)
+	if b <= 1 {
+		return b
+	}
+	return b/2 + rand.N(b/2+1)
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,36 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+
+	"github.com/nats-io/nats.go"
+)
+
+// transport is the innermost client Endpoint: one NATS request-reply.
+func transport(nc *nats.Conn) Endpoint {
+	return func(ctx context.Context, req *Message) (*Message, error) {
+		msg := &nats.Msg{Subject: req.Subject, Header: req.Header, Data: req.Data}
+		reply, err := nc.RequestMsgWithContext(ctx, msg)
+		if err != nil {
+			return nil, transportError(ctx, req, err)
+		}
+		res := &Message{Service: req.Service, Path: req.Path, Subject: req.Subject, Header: reply.Header, Data: reply.Data}
+		if code := reply.Header.Get(HeaderErrorCode); code != "" {
+			return res, &Error{code: parseCode(code), msg: reply.Header.Get(HeaderError)}
+		}
+		return res, nil
+	}
+}
+
+func transportError(ctx context.Context, req *Message, err error) error {
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return &Error{code: CodeUnavailable, msg: "no running instance of " + req.Service, cause: errors.Join(ErrNoInstance, err)}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return &Error{code: CodeDeadlineExceeded, msg: req.Service + " " + req.Path + ": no reply before the deadline", cause: err}
+	case errors.Is(err, context.Canceled):
+		return &Error{code: CodeCanceled, msg: req.Service + " " + req.Path + ": call canceled", cause: err}
+	}
+	return &Error{code: CodeUnavailable, msg: req.Service + " " + req.Path + ": " + err.Error(), cause: err}
+}
