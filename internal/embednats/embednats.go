@@ -20,6 +20,11 @@ type Config struct {
 	StoreDir string
 	// ServerName names the server (defaults to "hms-svc").
 	ServerName string
+	// RelaxedSync turns off fsync-on-every-write. By default JetStream
+	// syncs every write to disk before acknowledging it (sync_interval:
+	// always), so an acknowledged payment or audit record survives a crash;
+	// the NATS default (a 2-minute interval) can lose acknowledged writes.
+	RelaxedSync bool
 	// Tune, when set, adjusts the server options before the server starts
 	// (TLS, authorization, clustering).
 	Tune func(*server.Options) error
@@ -44,6 +49,7 @@ func Start(cfg Config) (*server.Server, error) {
 		StoreDir:   cfg.StoreDir,
 		NoSigs:     true,
 		NoLog:      true,
+		SyncAlways: !cfg.RelaxedSync,
 	}
 	if cfg.Tune != nil {
 		if err := cfg.Tune(opts); err != nil {
