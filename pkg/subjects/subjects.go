@@ -3,6 +3,7 @@ package subjects
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 const (
@@ -90,7 +91,7 @@ func tokenProblem(tok string) error {
 			return ErrWhitespace
 		}
 	}
-	if strings.ContainsFunc(tok, func(r rune) bool { return r == '\u0085' || r == '\u00a0' || r == '\u2028' || r == '\u2029' }) {
+	if strings.ContainsFunc(tok, unicode.IsSpace) {
 		return ErrWhitespace
 	}
 	return nil
@@ -139,7 +140,8 @@ func Request(service, path string) (string, error) {
 }
 
 // Parse is the inverse of Request: it returns the service and the path (with
-// a leading slash) a request subject addresses.
+// a leading slash) a request subject addresses. Only subjects Request
+// produces are accepted.
 func Parse(subject string) (service, path string, err error) {
 	rest, ok := strings.CutPrefix(subject, Prefix+".")
 	if !ok {
@@ -148,6 +150,9 @@ func Parse(subject string) (service, path string, err error) {
 	service, p, ok := strings.Cut(rest, ".")
 	if !ok {
 		return "", "", fmt.Errorf("%w: %q has no path", ErrNotServiceSubj, subject)
+	}
+	if strings.Contains(p, "/") {
+		return "", "", fmt.Errorf("%w: %q has '/' inside a token", ErrNotServiceSubj, subject)
 	}
 	path = "/" + strings.ReplaceAll(p, ".", "/")
 	if _, err := Request(service, path); err != nil {
