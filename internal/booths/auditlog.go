@@ -1,0 +1,189 @@
+package booths
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// AuditStream and AuditSubject are where audit-log appends its records.
+const (
+	AuditStream  = "AUDIT"
+	AuditSubject = "audit.records"
+)
+
+// DefaultAuditAction is the action of a record that names none.
+const DefaultAuditAction = "license-issued"
+
+// AuditDuplicateWindow is how long a request id deduplicates a record.
+const AuditDuplicateWindow = 10 * time.Minute
+
+// RecordRequest is audit-log's /record request. User is the applicant's SSN;
+// it is never stored.
+type RecordRequest struct {
+	User   string  `json:"user"`
+	Fee    float64 `json:"fee"`
+	DocID  string  `json:"doc_id"`
+	Action string  `json:"action,omitempty"`
+}
+
+// RecordReply is audit-log's /record reply: the record's id and its
+// sequence in AuditStream. A retry of the same call gets the same reply.
+type RecordReply struct {
+	ID  string `json:"id"`
+	Seq uint64 `json:"seq"`
+}
+
+// AuditRecord is what audit-log stores: the SSN only masked and as a keyed
+// hash.
+type AuditRecord struct {
+	ID          string  `json:"id"`
+	RequestID   string  `json:"request_id"`
+	Caller      string  `json:"caller,omitempty"`
+	Traceparent string  `json:"traceparent,omitempty"`
+	Action      string  `json:"action"`
+	DocID       string  `json:"doc_id"`
+	Fee         float64 `json:"fee"`
+	UserMasked  string  `json:"user_masked"`
+	UserHash    string  `json:"user_hash"`
+	RecordedAt  string  `json:"recorded_at"`
+}
+
+// recordInput decodes /record with pointers, to tell a missing field from a
+// zero one.
+type recordInput struct {
+	User   *string  `json:"user"`
+	Fee    *float64 `json:"fee"`
+	DocID  *string  `json:"doc_id"`
+	Action string   `json:"action"`
+}
+
+var (
+	docIDPattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	actionPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+)
+
+// startAuditLog creates or updates the append-only AUDIT stream and serves
+// /record.
+func startAuditLog(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, error) {
+	if len(cfg.AuditKey) < MinAuditKeyLen {
+		return nil, fmt.Errorf("audit-log: the SSN hash key must be at least %d bytes, got %d", MinAuditKeyLen, len(cfg.AuditKey))
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        AuditStream,
+		Description: "audit records for inspectors; append-only, no raw SSN",
+		Subjects:    []string{AuditSubject},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Duplicates:  AuditDuplicateWindow,
+		DenyDelete:  true,
+		DenyPurge:   true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit-log: creating stream %s: %w", AuditStream, err)
+	}
+	key := append([]byte(nil), cfg.AuditKey...)
+	return newBooth(nc, cfg, "audit-log", "Append-only audit records; SSNs masked and hashed", "/record",
+		record(js, stream, key, cfg.logger()))
+}
+
+func record(js jetstream.JetStream, stream jetstream.Stream, key []byte, log *slog.Logger) rpc.Handler[recordInput, RecordReply] {
+	return func(ctx context.Context, in *recordInput) (*RecordReply, error) {
+		reqID, err := requireRequestID(ctx, "audit-log")
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRecord(in); err != nil {
+			return nil, err
+		}
+		rec := AuditRecord{
+			ID: uuid.NewString(), RequestID: reqID, Action: in.Action, DocID: *in.DocID, Fee: *in.Fee,
+			UserMasked: maskedSSN(*in.User), UserHash: ssnHash(key, *in.User),
+			RecordedAt: time.Now().UTC().Format(time.RFC3339Nano),
+		}
+		if ci, ok := rpc.CallInfoFromContext(ctx); ok {
+			rec.Caller = ci.Caller
+			rec.Traceparent = ci.Header.Get(rpc.HeaderTraceparent)
+		}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return nil, rpc.Errorf(rpc.CodeInternal, "audit-log: encoding record: %w", err)
+		}
+		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: AuditSubject, Data: data},
+			jetstream.WithMsgID(reqID), jetstream.WithExpectStream(AuditStream))
+		if err != nil {
+			return nil, storeError(ctx, "audit-log", err)
+		}
+		if ack.Duplicate {
+			return replayRecord(ctx, stream, ack.Sequence, &rec)
+		}
+		log.Info("audit record stored", "request_id", reqID, "id", rec.ID, "seq", ack.Sequence, "doc_id", rec.DocID)
+		return &RecordReply{ID: rec.ID, Seq: ack.Sequence}, nil
+	}
+}
+
+// checkRecord refuses a record with a missing or malformed field, naming it.
+// It never quotes the user field back: it may be an SSN.
+func checkRecord(in *recordInput) error {
+	switch {
+	case in.User == nil || *in.User == "":
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field user is required (the applicant's SSN)")
+	case in.DocID == nil || *in.DocID == "":
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field doc_id is required")
+	case in.Fee == nil:
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field fee is required")
+	}
+	if !ssnPattern.MatchString(*in.User) {
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field user must be an SSN such as 123-45-6789 or 123456789")
+	}
+	if !docIDPattern.MatchString(*in.DocID) {
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field doc_id must be 1-128 letters, digits, '-' or '_'")
+	}
+	if *in.Fee != 0 && !validAmount(*in.Fee) {
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field fee must be 0 or positive with at most 2 decimals, got %v", *in.Fee)
+	}
+	if in.Action == "" {
+		in.Action = DefaultAuditAction
+	}
+	if !actionPattern.MatchString(in.Action) {
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field action must be lower-case letters, digits and '-'")
+	}
+	for field, v := range map[string]string{"doc_id": *in.DocID, "action": in.Action} {
+		if ssnInside.MatchString(v) {
+			return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field %s looks like it holds an SSN; an SSN goes in user only", field)
+		}
+	}
+	return nil
+}
+
+// replayRecord answers a request id the stream has already recorded: the
+// first record's reply when this one says the same, 409 when it does not.
+func replayRecord(ctx context.Context, stream jetstream.Stream, seq uint64, rec *AuditRecord) (*RecordReply, error) {
+	msg, err := stream.GetMsg(ctx, seq)
+	if err != nil {
+		return nil, storeError(ctx, "audit-log: reading the first record", err)
+	}
+	var first AuditRecord
+	if err := json.Unmarshal(msg.Data, &first); err != nil {
+		return nil, rpc.Errorf(rpc.CodeInternal, "audit-log: record %d is unreadable: %w", seq, err)
+	}
+	if first.RequestID != rec.RequestID || first.UserHash != rec.UserHash || first.DocID != rec.DocID ||
+		first.Fee != rec.Fee || first.Action != rec.Action {
+		return nil, rpc.Errorf(rpc.CodeConflict,
+			"audit-log: request id %s was already used for a different record (seq %d); use a new request id", rec.RequestID, seq)
+	}
+	return &RecordReply{ID: first.ID, Seq: seq}, nil
+}

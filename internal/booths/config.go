@@ -1,0 +1,46 @@
+package booths
+
+import (
+	"log/slog"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// DefaultFeeTable is the fee table fee-calc reads when Config.FeeTable is
+// empty, relative to the working directory (the repository root).
+const DefaultFeeTable = "deployments/fees.yaml"
+
+// MinAuditKeyLen is the shortest HMAC key audit-log accepts, in bytes.
+const MinAuditKeyLen = 16
+
+// Config is what the booths need from the process that runs them. A booth
+// reads only the fields it uses.
+type Config struct {
+	// FeeTable is the path of fee-calc's YAML fee table (DefaultFeeTable
+	// when empty).
+	FeeTable string
+	// AuditKey is audit-log's HMAC-SHA256 key for SSNs, at least
+	// MinAuditKeyLen bytes. Hashes are comparable only under the same key.
+	AuditKey []byte
+	// Logger receives the booths' logs (slog.Default() when nil).
+	Logger *slog.Logger
+	// BoothOptions are passed to rpc.NewBooth (middlewares, concurrency).
+	BoothOptions []rpc.BoothOption
+	// Instance names this instance in discovery metadata ("instance");
+	// optional.
+	Instance string
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
+}
+
+func (c Config) feeTable() string {
+	if c.FeeTable == "" {
+		return DefaultFeeTable
+	}
+	return c.FeeTable
+}

@@ -1,0 +1,97 @@
+package booths_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// feeTable is the repository's fee table, seen from this package.
+var feeTable = filepath.Join("..", "..", "deployments", "fees.yaml")
+
+var testAuditKey = []byte("test-audit-key-0123456789abcdef")
+
+func testConfig() booths.Config {
+	return booths.Config{FeeTable: feeTable, AuditKey: testAuditKey, Logger: slog.New(slog.DiscardHandler)}
+}
+
+// startBooth runs booth name on its own connection to s until the test ends.
+func startBooth(t *testing.T, s *server.Server, name string, cfg booths.Config) *rpc.Booth {
+	t.Helper()
+	nc := natstest.Connect(t, s, nats.Name("test/"+name))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	b, err := booths.Start(ctx, nc, name, cfg)
+	if err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := b.Stop(ctx); err != nil {
+			t.Errorf("stopping %s: %v", name, err)
+		}
+	})
+	return b
+}
+
+// newClient returns a client on its own connection, calling as "gateway"
+// with 2 s attempts (the race detector slows JetStream).
+func newClient(t *testing.T, s *server.Server) *rpc.Client {
+	t.Helper()
+	c, err := rpc.NewClient(natstest.Connect(t, s), rpc.WithCaller("gateway"),
+		rpc.WithAttemptTimeout(2*time.Second), rpc.WithoutBreaker())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// serviceStats gathers $SRV.STATS from the want instances of service.
+func serviceStats(t *testing.T, nc *nats.Conn, service string, want int) []micro.Stats {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		got []micro.Stats
+	)
+	inbox := nats.NewInbox()
+	sub, err := nc.Subscribe(inbox, func(m *nats.Msg) {
+		var st micro.Stats
+		if err := json.Unmarshal(m.Data, &st); err == nil {
+			mu.Lock()
+			got = append(got, st)
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := nc.PublishRequest("$SRV.STATS."+service, inbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	natstest.CheckFor(t, 2*time.Second, 10*time.Millisecond, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(got) < want {
+			return fmt.Errorf("%d of %d instances of %s answered", len(got), want, service)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]micro.Stats(nil), got...)
+}

@@ -1,0 +1,62 @@
+package booths
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// Names lists the demo booths, in the order of Avery's license.
+var Names = []string{"fee-calc", "payment", "license-printer", "audit-log"}
+
+// Version is the version every demo booth reports to discovery.
+const Version = "1.0.0"
+
+// ErrUnknownBooth is matched by Start's error for a name not in Names.
+var ErrUnknownBooth = errors.New("unknown booth")
+
+// Start runs the booth called name on nc and returns it serving; stop it
+// with its Stop method. ctx bounds the start only (creating JetStream
+// resources, reading the fee table), not the booth's life.
+func Start(ctx context.Context, nc *nats.Conn, name string, cfg Config) (*rpc.Booth, error) {
+	if nc == nil {
+		return nil, fmt.Errorf("booth %s: nil NATS connection", name)
+	}
+	switch name {
+	case "fee-calc":
+		return startFeeCalc(ctx, nc, cfg)
+	case "payment":
+		return startPayment(ctx, nc, cfg)
+	case "license-printer":
+		return startPrinter(ctx, nc, cfg)
+	case "audit-log":
+		return startAuditLog(ctx, nc, cfg)
+	}
+	return nil, fmt.Errorf("%w %q: known booths are %s", ErrUnknownBooth, name, strings.Join(Names, ", "))
+}
+
+// newBooth makes the rpc.Booth of one demo booth with the shared options and
+// serves h on path; on failure it stops what it started.
+func newBooth[Req, Res any](nc *nats.Conn, cfg Config, name, description, path string, h rpc.Handler[Req, Res]) (*rpc.Booth, error) {
+	meta := map[string]string{"demo": "true"}
+	if cfg.Instance != "" {
+		meta["instance"] = cfg.Instance
+	}
+	opts := append([]rpc.BoothOption{rpc.WithLogger(cfg.logger())}, cfg.BoothOptions...)
+	b, err := rpc.NewBooth(nc, rpc.BoothConfig{
+		Name: name, Version: Version, Description: description, Metadata: meta,
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := rpc.Handle(b, path, h); err != nil {
+		_ = b.Stop(context.Background())
+		return nil, err
+	}
+	return b, nil
+}

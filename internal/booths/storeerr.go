@@ -1,0 +1,37 @@
+package booths
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// storeError codes a JetStream failure met while serving a request: the
+// caller's deadline passing is 504, anything else 503 (the store may come
+// back; the caller may retry with the same request id).
+func storeError(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return rpc.Errorf(rpc.CodeDeadlineExceeded, "%s: no answer from JetStream before the deadline", what)
+	}
+	return rpc.Errorf(rpc.CodeUnavailable, "%s: JetStream: %w", what, err)
+}
+
+// requestIDPattern is what a request id must look like to key a ledger entry
+// or deduplicate a record: a UUID passes, and nothing reaches a JetStream
+// subject that could change its meaning.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// requireRequestID returns the request id of the call, or a 400 naming why
+// it cannot be used.
+func requireRequestID(ctx context.Context, service string) (string, error) {
+	id := rpc.RequestID(ctx)
+	if id == "" {
+		return "", rpc.Errorf(rpc.CodeBadRequest, "%s needs the %s header: it is the idempotency key", service, rpc.HeaderRequestID)
+	}
+	if !requestIDPattern.MatchString(id) {
+		return "", rpc.Errorf(rpc.CodeBadRequest, "%s: header %s must be 1-128 letters, digits, '-' or '_'", service, rpc.HeaderRequestID)
+	}
+	return id, nil
+}
