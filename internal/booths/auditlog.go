@@ -147,7 +147,7 @@ func checkRecord(in *recordInput) error {
 		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field fee is required")
 	}
 	if !ssnPattern.MatchString(*in.User) {
-		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field user must be an SSN such as 123-45-6789 or 123456789")
+		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field user must be an SSN: ddd-dd-dddd or 9 digits")
 	}
 	if !docIDPattern.MatchString(*in.DocID) {
 		return rpc.Errorf(rpc.CodeBadRequest, "audit-log: field doc_id must be 1-128 letters, digits, '-' or '_'")
