@@ -26,7 +26,10 @@ func NewClient(nc *nats.Conn, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("%w: nil NATS connection", ErrBadOption)
 	}
 	o := defaultClientOptions()
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: option %d is nil", ErrBadOption, i)
+		}
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
@@ -70,16 +73,19 @@ func (c *Client) CallRaw(ctx context.Context, service, path string, data []byte)
 }
 
 // Invoke is the general form of Call: it sends data with extra headers (may be
-// nil) and returns the whole reply. Bad service or path names are refused
-// with CodeBadRequest before anything is published. Every error is an *Error.
+// nil) and returns the whole reply. header is not modified; a request id in
+// it is used as the call's (otherwise WithRequestID's or a fresh UUID). Bad
+// service or path names are refused with CodeBadRequest before anything is
+// published. Every error is an *Error.
 func (c *Client) Invoke(ctx context.Context, service, path string, header nats.Header, data []byte) (*Message, error) {
 	subject, err := subjects.Request(service, path)
 	if err != nil {
 		return nil, &Error{code: CodeBadRequest, msg: err.Error(), cause: err}
 	}
-	if header == nil {
-		header = make(nats.Header, 4)
-	}
+	// The header is the caller's: copy it, so that its reuse for another
+	// call neither shares this call's request id nor races with it.
+	header = cloneHeader(header, 5)
+	header.Del(HeaderAttempt)
 	if header.Get(HeaderRequestID) == "" {
 		id := outgoingRequestID(ctx)
 		if id == "" {
@@ -100,4 +106,13 @@ func (c *Client) BreakerState(service string) string {
 		return gobreaker.StateClosed.String()
 	}
 	return c.breakers.state(service).String()
+}
+
+// cloneHeader copies h with room for extra more keys.
+func cloneHeader(h nats.Header, extra int) nats.Header {
+	out := make(nats.Header, len(h)+extra)
+	for k, v := range h {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }
