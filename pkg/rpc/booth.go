@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,62 +27,8 @@ type BoothConfig struct {
 	Metadata map[string]string
 }
 
-// DefaultConcurrency is how many requests a booth handles at once unless
-// WithConcurrency says otherwise.
-const DefaultConcurrency = 64
-
-// DefaultBoothTimeout bounds a handler when the caller sent no deadline.
-const DefaultBoothTimeout = 30 * time.Second
-
-type boothOptions struct {
-	concurrency int
-	timeout     time.Duration
-	mw          []Middleware
-	log         *slog.Logger
-}
-
-// BoothOption configures a Booth.
-type BoothOption func(*boothOptions) error
-
-// WithConcurrency bounds how many requests a booth handles at once.
-func WithConcurrency(n int) BoothOption {
-	return func(o *boothOptions) error {
-		if n < 1 {
-			return fmt.Errorf("%w: concurrency must be at least 1, got %d", ErrBadOption, n)
-		}
-		o.concurrency = n
-		return nil
-	}
-}
-
-// WithDefaultTimeout bounds a handler when the caller sent no deadline.
-func WithDefaultTimeout(d time.Duration) BoothOption {
-	return func(o *boothOptions) error {
-		if d <= 0 {
-			return fmt.Errorf("%w: default timeout must be positive, got %v", ErrBadOption, d)
-		}
-		o.timeout = d
-		return nil
-	}
-}
-
-// WithBoothMiddleware adds middlewares around every handler of the booth,
-// inside panic recovery and the deadline (authentication, tracing,
-// deduplication). The first is outermost.
-func WithBoothMiddleware(mw ...Middleware) BoothOption {
-	return func(o *boothOptions) error { o.mw = append(o.mw, mw...); return nil }
-}
-
-// WithLogger sets the booth's logger (default slog.Default()).
-func WithLogger(l *slog.Logger) BoothOption {
-	return func(o *boothOptions) error {
-		if l == nil {
-			return fmt.Errorf("%w: nil logger", ErrBadOption)
-		}
-		o.log = l
-		return nil
-	}
-}
+// ErrBoothStopped is matched by the error of HandleRaw on a stopped booth.
+var ErrBoothStopped = errors.New("booth is stopped")
 
 // Booth is one instance of a service: a NATS micro service whose endpoints
 // share the queue group of the service, so instances share its load.
@@ -95,14 +41,16 @@ type Booth struct {
 	chain Middleware
 	work  chan func()
 	quit  chan struct{} // closed once no more work will be taken
-	subs  int           // subscriptions micro made for this booth
 	wg    sync.WaitGroup
 
 	root   context.Context
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	stopped bool
+	mu       sync.Mutex
+	paths    map[string]bool
+	stopping bool
+	stopped  chan struct{} // closed when the first Stop returns
+	stopErr  error
 }
 
 // NewBooth starts a booth with no endpoints on nc; add them with Handle or
@@ -115,7 +63,10 @@ func NewBooth(nc *nats.Conn, cfg BoothConfig, opts ...BoothOption) (*Booth, erro
 		return nil, fmt.Errorf("booth: %w", err)
 	}
 	o := boothOptions{concurrency: DefaultConcurrency, timeout: DefaultBoothTimeout, log: slog.Default()}
-	for _, opt := range opts {
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: booth option %d is nil", ErrBadOption, i)
+		}
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
@@ -123,7 +74,6 @@ func NewBooth(nc *nats.Conn, cfg BoothConfig, opts ...BoothOption) (*Booth, erro
 	if cfg.Version == "" {
 		cfg.Version = "0.0.0"
 	}
-	before := nc.NumSubscriptions()
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        cfg.Name,
 		Version:     cfg.Version,
@@ -136,9 +86,10 @@ func NewBooth(nc *nats.Conn, cfg BoothConfig, opts ...BoothOption) (*Booth, erro
 	}
 	b := &Booth{
 		name: cfg.Name, nc: nc, svc: svc, opts: o,
-		work: make(chan func()),
-		quit: make(chan struct{}),
-		subs: nc.NumSubscriptions() - before,
+		work:    make(chan func()),
+		quit:    make(chan struct{}),
+		paths:   make(map[string]bool),
+		stopped: make(chan struct{}),
 	}
 	b.root, b.cancel = context.WithCancel(context.Background())
 	b.chain = Chain(append([]Middleware{recoverer(o.log), boothDeadline(o.timeout)}, o.mw...)...)
@@ -167,134 +118,114 @@ func (b *Booth) Name() string { return b.name }
 // Info returns the booth's discovery information.
 func (b *Booth) Info() micro.Info { return b.svc.Info() }
 
-// HandleRaw serves path with an Endpoint that sees the raw request.
+// HandleRaw serves path with an Endpoint that sees the raw request. A path
+// may be served once per booth; a stopped booth serves nothing new.
 func (b *Booth) HandleRaw(path string, h Endpoint) error {
+	if h == nil {
+		return fmt.Errorf("booth %s: nil handler for %s", b.name, path)
+	}
 	subject, err := subjects.Request(b.name, path)
 	if err != nil {
 		return fmt.Errorf("booth %s: %w", b.name, err)
 	}
 	segs, _ := subjects.SplitPath(path)
-	name := segs[0]
-	for _, s := range segs[1:] {
-		name += "_" + s
+	canonical := "/" + strings.Join(segs, "/")
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.stopping:
+		return fmt.Errorf("booth %s: adding %s: %w", b.name, canonical, ErrBoothStopped)
+	case b.paths[canonical]:
+		return fmt.Errorf("booth %s: %s is already served", b.name, canonical)
 	}
 	ep := b.chain(h)
-	before := b.nc.NumSubscriptions()
-	err = b.svc.AddEndpoint(name, micro.HandlerFunc(func(r micro.Request) {
-		b.dispatch(ep, path, r)
+	err = b.svc.AddEndpoint(strings.Join(segs, "_"), micro.HandlerFunc(func(r micro.Request) {
+		b.dispatch(ep, canonical, r)
 	}), micro.WithEndpointSubject(subject), micro.WithEndpointQueueGroup(b.name),
-		micro.WithEndpointMetadata(map[string]string{"path": "/" + joinPath(segs)}))
+		micro.WithEndpointMetadata(map[string]string{"path": canonical}))
 	if err != nil {
-		return fmt.Errorf("booth %s: adding %s: %w", b.name, path, err)
+		return fmt.Errorf("booth %s: adding %s: %w", b.name, canonical, err)
 	}
-	b.mu.Lock()
-	b.subs += b.nc.NumSubscriptions() - before
-	b.mu.Unlock()
+	b.paths[canonical] = true
 	return nil
 }
 
-func joinPath(segs []string) string {
-	s := segs[0]
-	for _, x := range segs[1:] {
-		s += "/" + x
-	}
-	return s
-}
-
-// dispatch hands one request to a worker; it blocks while all are busy,
-// which holds further messages in the subscription's pending buffer.
-func (b *Booth) dispatch(ep Endpoint, path string, r micro.Request) {
-	f := func() {
-		hdr := nats.Header(r.Headers())
-		if hdr == nil {
-			hdr = nats.Header{}
-		}
-		req := &Message{Service: b.name, Path: path, Subject: r.Subject(), Header: hdr, Data: r.Data()}
-		attempt := 1
-		if a := hdr.Get(HeaderAttempt); a != "" {
-			attempt, _ = strconv.Atoi(a)
-		}
-		ctx := withCallInfo(b.root, &CallInfo{
-			Service: b.name, Path: path, RequestID: hdr.Get(HeaderRequestID),
-			Caller: hdr.Get(HeaderCaller), Attempt: attempt, Header: hdr,
-		})
-		res, err := ep(ctx, req)
-		b.respond(r, req, res, err)
-	}
-	select {
-	case b.work <- f:
-	case <-b.quit:
-		_ = r.Error(CodeUnavailable.String(), b.name+" is stopping", nil)
-	}
-}
-
-func (b *Booth) respond(r micro.Request, req *Message, res *Message, err error) {
-	var opts []micro.RespondOpt
-	if res != nil && len(res.Header) > 0 {
-		opts = append(opts, micro.WithHeaders(micro.Headers(res.Header)))
-	}
-	var rerr error
-	if err != nil {
-		code := CodeOf(err)
-		msg := MessageOf(err)
-		var e *Error
-		if !errors.As(err, &e) {
-			// An uncoded error may hold anything: log it, answer generically.
-			b.opts.log.Error("handler failed", "service", b.name, "path", req.Path,
-				"request_id", req.Header.Get(HeaderRequestID), "error", err)
-			msg = "internal error in " + b.name + " " + req.Path
-		}
-		if code == CodeCanceled {
-			code = CodeDeadlineExceeded
-		}
-		var data []byte
-		if res != nil {
-			data = res.Data
-		}
-		rerr = r.Error(code.String(), msg, data, opts...)
-	} else {
-		var data []byte
-		if res != nil {
-			data = res.Data
-		}
-		rerr = r.Respond(data, opts...)
-	}
-	if rerr != nil {
-		b.opts.log.Warn("reply not sent", "service", b.name, "path", req.Path, "error", rerr)
-	}
-}
-
 // Stop drains the booth: it takes no new request (the queue group sends them
-// to other instances), finishes the ones in flight and then returns. If ctx
-// ends first, handlers still running see their ctx cancelled and Stop returns
-// ctx's error.
+// to other instances), finishes every request already delivered to it and
+// then returns. If ctx ends first, requests not yet started are answered
+// with CodeUnavailable, handlers still running see their ctx cancelled, and
+// Stop returns ctx's error without waiting for them. A second Stop waits for
+// the first.
 func (b *Booth) Stop(ctx context.Context) error {
 	b.mu.Lock()
-	if b.stopped {
+	if b.stopping {
 		b.mu.Unlock()
-		return nil
+		select {
+		case <-b.stopped:
+			return b.stopErr
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	b.stopped = true
-	target := b.nc.NumSubscriptions() - b.subs
+	b.stopping = true
 	b.mu.Unlock()
 
+	err := b.stop(ctx)
+	b.stopErr = err
+	close(b.stopped)
+	return err
+}
+
+func (b *Booth) stop(ctx context.Context) error {
+	defer b.cancel()
 	err := b.svc.Stop()
-	// micro's Stop drains the subscriptions asynchronously; wait until the
-	// connection no longer holds them, so every delivered message has been
-	// handed to a worker.
-	for b.nc.NumSubscriptions() > target && !b.nc.IsClosed() && ctx.Err() == nil {
-		time.Sleep(2 * time.Millisecond)
-	}
+	b.awaitDelivered(ctx)
 	close(b.quit)
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		return err
 	case <-ctx.Done():
-		b.cancel()
-		<-done
-		return errors.Join(err, ctx.Err())
+		return errors.Join(err, fmt.Errorf("booth %s: stopping: %w", b.name, ctx.Err()))
 	}
-	b.cancel()
-	return err
 }
+
+// awaitDelivered returns once every request the server delivered to the
+// booth before its subscriptions were drained has been handed to a worker,
+// or when ctx ends.
+//
+// micro's Stop drains the subscriptions asynchronously and does not say when
+// the drain is over. A flush makes sure the server has processed the
+// unsubscriptions, so every message it routed here is already queued on the
+// connection; a barrier then runs once every subscription of the connection
+// has delivered what it had queued (nats.go counts a message as pending until
+// its handler returns, and our handler returns once a worker took the
+// request). Counting the connection's subscriptions instead would be fooled
+// by any other subscription made or removed on the same connection meanwhile.
+func (b *Booth) awaitDelivered(ctx context.Context) {
+	fctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, flushTimeout)
+		defer cancel()
+	}
+	if err := b.nc.FlushWithContext(fctx); err != nil {
+		if b.nc.IsClosed() {
+			return
+		}
+		b.opts.log.Warn("booth stop: flush failed; draining anyway", "service", b.name, "error", err)
+	}
+	delivered := make(chan struct{})
+	if err := b.nc.Barrier(func() { close(delivered) }); err != nil {
+		return // the connection is closed: nothing more will be delivered
+	}
+	select {
+	case <-delivered:
+	case <-ctx.Done():
+	}
+}
+
+// flushTimeout bounds Stop's flush when its ctx has no deadline.
+const flushTimeout = 10 * time.Second

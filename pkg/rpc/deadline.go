@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -30,16 +31,33 @@ func attemptDeadline(timeout time.Duration) Middleware {
 // boothDeadline is the booth middleware that rebuilds the caller's deadline
 // from the wire: the handler's ctx ends when the caller stops waiting. When
 // the caller sent none, def applies.
+//
+// A handler that fails with a deadline error after the caller's deadline has
+// passed gets no reply sent (errNoReply): the caller has given up on this
+// attempt, and a late 504 would only race its own timeout, which decides
+// whether the call is retried.
 func boothDeadline(def time.Duration) Middleware {
 	return func(next Endpoint) Endpoint {
 		return func(ctx context.Context, req *Message) (*Message, error) {
-			budget, ok := parseTimeout(req.Header.Get(HeaderTimeout))
-			if !ok {
+			budget, fromCaller := parseTimeout(req.Header.Get(HeaderTimeout))
+			if !fromCaller {
 				budget = def
 			}
 			ctx, cancel := context.WithTimeout(ctx, budget)
 			defer cancel()
-			return next(ctx, req)
+			res, err := next(ctx, req)
+			if err != nil && fromCaller && errors.Is(ctx.Err(), context.DeadlineExceeded) && CodeOf(err) == CodeDeadlineExceeded {
+				return res, &noReplyError{err: err}
+			}
+			return res, err
 		}
 	}
 }
+
+// errNoReply is matched by a booth error that must not be answered.
+var errNoReply = errors.New("caller's deadline passed: no reply sent")
+
+type noReplyError struct{ err error }
+
+func (e *noReplyError) Error() string   { return errNoReply.Error() + ": " + e.err.Error() }
+func (e *noReplyError) Unwrap() []error { return []error{errNoReply, e.err} }

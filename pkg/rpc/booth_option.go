@@ -1,0 +1,82 @@
+package rpc
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// DefaultConcurrency is how many requests a booth handles at once unless
+// WithConcurrency says otherwise.
+const DefaultConcurrency = 64
+
+// DefaultBoothTimeout bounds a handler when the caller sent no deadline.
+const DefaultBoothTimeout = 30 * time.Second
+
+type boothOptions struct {
+	concurrency int
+	timeout     time.Duration
+	mw          []Middleware
+	log         *slog.Logger
+}
+
+// BoothOption configures a Booth. An option that gets a bad value makes
+// NewBooth return an error naming it.
+type BoothOption func(*boothOptions) error
+
+// WithConcurrency bounds how many requests a booth handles at once.
+func WithConcurrency(n int) BoothOption {
+	return func(o *boothOptions) error {
+		if n < 1 {
+			return fmt.Errorf("%w: concurrency must be at least 1, got %d", ErrBadOption, n)
+		}
+		o.concurrency = n
+		return nil
+	}
+}
+
+// WithDefaultTimeout bounds a handler when the caller sent no deadline.
+func WithDefaultTimeout(d time.Duration) BoothOption {
+	return func(o *boothOptions) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: default timeout must be positive, got %v", ErrBadOption, d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
+// WithBoothMiddleware adds middlewares around every handler of the booth,
+// inside panic recovery and the deadline (authentication, tracing,
+// deduplication). The first is outermost.
+func WithBoothMiddleware(mw ...Middleware) BoothOption {
+	return func(o *boothOptions) error {
+		if err := checkMiddleware("booth middleware", mw); err != nil {
+			return err
+		}
+		o.mw = append(o.mw, mw...)
+		return nil
+	}
+}
+
+// WithLogger sets the booth's logger (default slog.Default()).
+func WithLogger(l *slog.Logger) BoothOption {
+	return func(o *boothOptions) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrBadOption)
+		}
+		o.log = l
+		return nil
+	}
+}
+
+// checkMiddleware refuses nil middlewares, which would panic at the first
+// call instead of at configuration.
+func checkMiddleware(what string, mw []Middleware) error {
+	for i, m := range mw {
+		if m == nil {
+			return fmt.Errorf("%w: %s %d is nil", ErrBadOption, what, i)
+		}
+	}
+	return nil
+}
