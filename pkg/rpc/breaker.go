@@ -59,9 +59,13 @@ func (b *breakers) state(service string) gobreaker.State {
 	return gobreaker.StateClosed
 }
 
-// middleware fails fast while a service's breaker is open.
+// middleware fails fast while a service's breaker is open. A call whose ctx
+// is already over never reaches the booth, so it is not counted.
 func (b *breakers) middleware(next Endpoint) Endpoint {
 	return func(ctx context.Context, req *Message) (*Message, error) {
+		if ctx.Err() != nil {
+			return next(ctx, req)
+		}
 		cb := b.get(req.Service)
 		var res *Message
 		_, err := cb.Execute(func() (*Message, error) {

@@ -26,10 +26,18 @@ func NewError(code Code, cause error) *Error {
 	return e
 }
 
-// Errorf returns an error with code and a formatted message; %w wraps.
+// Errorf returns an error with code and a formatted message; %w wraps (one
+// or more errors).
 func Errorf(code Code, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
-	return &Error{code: code, msg: err.Error(), cause: errors.Unwrap(err)}
+	var cause error
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		cause = u.Unwrap()
+	case interface{ Unwrap() []error }:
+		cause = errors.Join(u.Unwrap()...)
+	}
+	return &Error{code: code, msg: err.Error(), cause: cause}
 }
 
 // Code returns the error's code.

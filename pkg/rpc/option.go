@@ -90,19 +90,52 @@ func WithoutBreaker() Option {
 }
 
 // WithCaller names the identity the client calls as; it is sent in
-// HeaderCaller.
+// HeaderCaller. Identities are service-name shaped ("gateway", "fee-calc");
+// "" sends none.
 func WithCaller(identity string) Option {
-	return func(o *clientOptions) error { o.caller = identity; return nil }
+	return func(o *clientOptions) error {
+		if identity != "" && !validIdentity(identity) {
+			return fmt.Errorf("%w: caller identity must match ^[a-z][a-z0-9-]{0,62}$, got %q", ErrBadOption, identity)
+		}
+		o.caller = identity
+		return nil
+	}
+}
+
+// validIdentity reports whether id is a well-formed identity.
+func validIdentity(id string) bool {
+	if id == "" || len(id) > 63 || id[0] < 'a' || id[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // WithAttemptMiddleware adds middlewares run once per attempt, just before
 // the request is sent (authentication, tracing). The first is outermost.
 func WithAttemptMiddleware(mw ...Middleware) Option {
-	return func(o *clientOptions) error { o.attemptMW = append(o.attemptMW, mw...); return nil }
+	return func(o *clientOptions) error {
+		if err := checkMiddleware("attempt middleware", mw); err != nil {
+			return err
+		}
+		o.attemptMW = append(o.attemptMW, mw...)
+		return nil
+	}
 }
 
 // WithCallMiddleware adds middlewares run once per logical call, outside the
 // breaker and retries (metrics, logging). The first is outermost.
 func WithCallMiddleware(mw ...Middleware) Option {
-	return func(o *clientOptions) error { o.callMW = append(o.callMW, mw...); return nil }
+	return func(o *clientOptions) error {
+		if err := checkMiddleware("call middleware", mw); err != nil {
+			return err
+		}
+		o.callMW = append(o.callMW, mw...)
+		return nil
+	}
 }

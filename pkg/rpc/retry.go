@@ -22,9 +22,10 @@ func retry(retries int, backoff time.Duration) Middleware {
 				return res, err
 			}
 			errs := []error{err}
+			var interrupted error // the caller's ctx ended during a backoff
 			for attempt := 2; attempt <= retries+1; attempt++ {
 				if !sleep(ctx, jitter(backoff, attempt-1)) {
-					errs = append(errs, transportError(ctx, req, ctx.Err()))
+					interrupted = transportError(ctx, req, ctx.Err())
 					break
 				}
 				req.Header.Set(HeaderAttempt, strconv.Itoa(attempt))
@@ -37,11 +38,19 @@ func retry(retries int, backoff time.Duration) Middleware {
 					break
 				}
 			}
+			attempts := &AttemptsError{Attempts: errs}
+			if interrupted != nil {
+				return res, &Error{
+					code:  CodeOf(interrupted),
+					msg:   fmt.Sprintf("%s (after %d attempts)", MessageOf(interrupted), len(errs)),
+					cause: errors.Join(interrupted, attempts),
+				}
+			}
 			final := errs[len(errs)-1]
 			return res, &Error{
 				code:  CodeOf(final),
 				msg:   fmt.Sprintf("%s (after %d attempts)", MessageOf(final), len(errs)),
-				cause: &AttemptsError{Attempts: errs},
+				cause: attempts,
 			}
 		}
 	}
