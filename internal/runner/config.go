@@ -1,0 +1,111 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hms-svc/hms-svc/internal/booths"
+)
+
+// Defaults of a Config.
+const (
+	DefaultNATSURL      = "nats://127.0.0.1:4222"
+	DefaultDrainTimeout = 10 * time.Second
+	DefaultStartTimeout = 10 * time.Second
+)
+
+// ErrConfig is matched by the error Run returns for a Config it cannot use.
+var ErrConfig = errors.New("booth-runner config")
+
+// Config says which booths to run and where.
+type Config struct {
+	// NATSURL is the NATS server (or comma-separated servers) to join.
+	NATSURL string
+	// Demo runs all the demo booths (booths.Names); it excludes Booths.
+	Demo bool
+	// Booths names the booths to run, each once.
+	Booths []string
+	// FeeTable is fee-calc's fee table (booths.DefaultFeeTable).
+	FeeTable string
+	// AuditKeyFile holds audit-log's HMAC key for SSNs (at least
+	// booths.MinAuditKeyLen bytes; surrounding white space is ignored). When
+	// empty, a random key is made at start and SSN hashes do not match
+	// across restarts or instances.
+	AuditKeyFile string
+	// InstanceName names this process in discovery metadata (host-pid).
+	InstanceName string
+	// StartTimeout bounds connecting and starting the booths.
+	StartTimeout time.Duration
+	// DrainTimeout bounds each booth's drain at shutdown.
+	DrainTimeout time.Duration
+	// Identity returns the connection options that authenticate a booth as
+	// its identity; IdentityOptions when nil.
+	Identity func(identity string) ([]nats.Option, error)
+	// Logger receives the runner's and the booths' logs (slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.NATSURL == "" {
+		c.NATSURL = DefaultNATSURL
+	}
+	if c.FeeTable == "" {
+		c.FeeTable = booths.DefaultFeeTable
+	}
+	if c.InstanceName == "" {
+		host, _ := os.Hostname()
+		c.InstanceName = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.Identity == nil {
+		c.Identity = IdentityOptions
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports, wrapping ErrConfig, the first thing wrong with c once
+// defaults apply: nothing to run, an unknown or repeated booth, --demo with
+// --booth, a timeout that is not positive.
+func (c Config) Validate() error {
+	c.setDefaults()
+	known := strings.Join(booths.Names, ", ")
+	switch {
+	case c.Demo && len(c.Booths) > 0:
+		return fmt.Errorf("%w: --demo runs every demo booth; do not combine it with --booth", ErrConfig)
+	case !c.Demo && len(c.Booths) == 0:
+		return fmt.Errorf("%w: nothing to run: give --demo or --booth NAME (one of %s)", ErrConfig, known)
+	case c.StartTimeout < 0 || c.DrainTimeout < 0:
+		return fmt.Errorf("%w: start and drain timeouts must be positive", ErrConfig)
+	}
+	for i, name := range c.Booths {
+		if !slices.Contains(booths.Names, name) {
+			return fmt.Errorf("%w: unknown booth %q: known booths are %s", ErrConfig, name, known)
+		}
+		if slices.Contains(c.Booths[:i], name) {
+			return fmt.Errorf("%w: booth %q is given twice; run more instances as more processes", ErrConfig, name)
+		}
+	}
+	return nil
+}
+
+// boothNames returns the booths c runs.
+func (c Config) boothNames() []string {
+	if c.Demo {
+		return slices.Clone(booths.Names)
+	}
+	return slices.Clone(c.Booths)
+}
