@@ -1,0 +1,259 @@
+package natsauth
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
+)
+
+// ConfigOptions say how to render a NATS server config.
+type ConfigOptions struct {
+	// Dir is the credentials folder as the server will see it (".mesh");
+	// certificate paths are Dir joined with the file names.
+	Dir string
+	// KeysInclude, when set, is the path (relative to the config file) of a
+	// file defining the public NKeys as variables (see KeysFile); the config
+	// then names variables instead of keys, so it can be committed.
+	KeysInclude string
+	// Host and Port the server listens on for clients (127.0.0.1:4222).
+	Host string
+	Port int
+	// StoreDir holds JetStream data (Dir/data/nats, or Dir/data/nats-<node>).
+	StoreDir string
+	// Cluster, when set, renders one node of a cluster.
+	Cluster *ClusterOptions
+}
+
+// ClusterOptions describe one node of a NATS cluster whose nodes listen on
+// consecutive ports of one host: node i serves clients on Port+i-1 and
+// routes on RoutePort+i-1.
+type ClusterOptions struct {
+	Name      string // "hms-svc"
+	Node      int    // 1-based
+	Size      int    // 3
+	RoutePort int    // 6222
+}
+
+func (o *ConfigOptions) setDefaults() {
+	if o.Dir == "" {
+		o.Dir = ".mesh"
+	}
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.Port == 0 {
+		o.Port = 4222
+	}
+	if c := o.Cluster; c != nil {
+		if c.Name == "" {
+			c.Name = "hms-svc"
+		}
+		if c.Size == 0 {
+			c.Size = 3
+		}
+		if c.RoutePort == 0 {
+			c.RoutePort = 6222
+		}
+	}
+	if o.StoreDir == "" {
+		o.StoreDir = filepath.Join(o.Dir, "data", "nats")
+		if o.Cluster != nil {
+			o.StoreDir += fmt.Sprintf("-%d", o.Cluster.Node)
+		}
+	}
+}
+
+func (o *ConfigOptions) validate() error {
+	if c := o.Cluster; c != nil {
+		if c.Size < 2 {
+			return fmt.Errorf("natsauth: a cluster needs at least 2 nodes, got %d", c.Size)
+		}
+		if c.Node < 1 || c.Node > c.Size {
+			return fmt.Errorf("natsauth: cluster node must be in [1,%d], got %d", c.Size, c.Node)
+		}
+	}
+	for _, s := range []string{o.Dir, o.KeysInclude, o.Host, o.StoreDir} {
+		if strings.ContainsAny(s, "\"\\\n\r") {
+			return fmt.Errorf("natsauth: %q holds a character a NATS config string cannot", s)
+		}
+	}
+	return nil
+}
+
+// VarName is the config variable that holds identity's public NKey in a
+// KeysFile: "NKEY_FEE_CALC" for "fee-calc".
+func VarName(identity string) string {
+	return "NKEY_" + strings.ToUpper(strings.ReplaceAll(identity, "-", "_"))
+}
+
+// KeysFile renders the NATS config include that defines every identity's
+// public NKey as a variable (VarName). meshctl init writes it as
+// ".mesh/nkeys.conf" for the configs in deployments/nats.
+func KeysFile(m *matrix.Matrix, keys map[string]string) ([]byte, error) {
+	if _, err := Users(m, keys); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString("# Public NKeys of the mesh identities, included by deployments/nats/*.conf.\n")
+	b.WriteString("# Written by `meshctl init`; public keys only, no secret.\n")
+	for _, id := range m.Identities() {
+		fmt.Fprintf(&b, "%s: %q\n", VarName(id), keys[id])
+	}
+	return []byte(b.String()), nil
+}
+
+// Config renders the NATS server config for m: TLS with verified client
+// certificates, JetStream, one NKey user per identity with its Permissions,
+// and for a cluster node, TLS routes that accept only the route certificate.
+// Without KeysInclude, keys must hold every identity's public NKey.
+func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, error) {
+	o.setDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.KeysInclude == "" {
+		if _, err := Users(m, keys); err != nil {
+			return nil, err
+		}
+	}
+	w := &confWriter{}
+	w.line("# HMS-SVC NATS server config, generated from the Access & Authorization Matrix")
+	w.line("# by `meshctl nats-config`. Do not edit: change the matrix and regenerate.")
+	w.line("# Paths are relative to the directory nats-server runs in (the repo root).")
+	if o.KeysInclude != "" {
+		w.line("")
+		w.line("# Public NKeys (NKEY_<IDENTITY> variables), written by `meshctl init`.")
+		w.line("include " + quote(o.KeysInclude))
+	}
+	w.line("")
+	name := "hms-svc"
+	port := o.Port
+	if c := o.Cluster; c != nil {
+		name = fmt.Sprintf("hms-svc-%d", c.Node)
+		port = o.Port + c.Node - 1
+	}
+	w.line("server_name: " + quote(name))
+	w.line(fmt.Sprintf("listen: %s", quote(fmt.Sprintf("%s:%d", o.Host, port))))
+	w.line("")
+	w.open("jetstream {")
+	w.line("store_dir: " + quote(o.StoreDir))
+	w.close("}")
+	w.line("")
+	w.line("# mTLS: every client presents a certificate signed by the mesh CA.")
+	writeTLS(w, ServerFiles(o.Dir), "verify: true")
+	if c := o.Cluster; c != nil {
+		writeCluster(w, o, c)
+	}
+	w.line("")
+	w.line("# One NKey user per identity; no anonymous user, no no_auth_user.")
+	w.line("# No permission allows purging or deleting a stream or a stream message.")
+	w.open("authorization {")
+	w.open("users: [")
+	for _, id := range m.Identities() {
+		ident, _ := m.Identity(id)
+		perms, err := Permissions(m, id)
+		if err != nil {
+			return nil, err
+		}
+		key := quote(keys[id])
+		if o.KeysInclude != "" {
+			key = "$" + VarName(id)
+		}
+		w.line(fmt.Sprintf("# %s (%s)", id, ident.Kind))
+		w.open("{")
+		w.line("nkey: " + key)
+		writePermissions(w, perms)
+		w.close("}")
+	}
+	w.close("]")
+	w.close("}")
+	return []byte(w.String()), nil
+}
+
+func writeTLS(w *confWriter, f TLSFiles, verify string) {
+	w.open("tls {")
+	w.line("cert_file: " + quote(f.Cert))
+	w.line("key_file: " + quote(f.Key))
+	w.line("ca_file: " + quote(f.CA))
+	w.line(verify)
+	w.line(fmt.Sprintf("timeout: %d", TLSTimeout))
+	w.close("}")
+}
+
+func writeCluster(w *confWriter, o ConfigOptions, c *ClusterOptions) {
+	w.line("")
+	w.line("# Routes use TLS both ways and accept only the route certificate")
+	w.line("# (URI " + pki.RouteURI.String() + "), never an identity's.")
+	w.open("cluster {")
+	w.line("name: " + quote(c.Name))
+	w.line("listen: " + quote(fmt.Sprintf("%s:%d", o.Host, c.RoutePort+c.Node-1)))
+	var routes []string
+	for i := 1; i <= c.Size; i++ {
+		if i != c.Node {
+			routes = append(routes, quote(fmt.Sprintf("nats-route://%s:%d", o.Host, c.RoutePort+i-1)))
+		}
+	}
+	w.line("routes: [" + strings.Join(routes, ", ") + "]")
+	writeTLS(w, RouteFiles(o.Dir), "verify_and_map: true")
+	w.open("authorization {")
+	w.line("user: " + quote(pki.RouteURI.String()))
+	w.close("}")
+	w.close("}")
+}
+
+func writePermissions(w *confWriter, p *server.Permissions) {
+	w.open("permissions: {")
+	for _, sp := range []struct {
+		name string
+		perm *server.SubjectPermission
+	}{{"publish", p.Publish}, {"subscribe", p.Subscribe}} {
+		if sp.perm == nil {
+			continue
+		}
+		w.open(sp.name + ": {")
+		writeList(w, "allow", sp.perm.Allow)
+		writeList(w, "deny", sp.perm.Deny)
+		w.close("}")
+	}
+	if r := p.Response; r != nil {
+		w.line(fmt.Sprintf("allow_responses: {max: %d, expires: %q}", r.MaxMsgs, r.Expires.String()))
+	}
+	w.close("}")
+}
+
+func writeList(w *confWriter, name string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	w.open(name + ": [")
+	for _, s := range items {
+		w.line(quote(s))
+	}
+	w.close("]")
+}
+
+// quote renders s as a NATS config string. Callers pass subjects, paths and
+// keys, which hold no quote or backslash (validate refuses paths that do).
+func quote(s string) string { return `"` + s + `"` }
+
+type confWriter struct {
+	strings.Builder
+	depth int
+}
+
+func (w *confWriter) line(s string) {
+	if s != "" {
+		w.WriteString(strings.Repeat("  ", w.depth))
+	}
+	w.WriteString(s)
+	w.WriteByte('\n')
+}
+
+func (w *confWriter) open(s string)  { w.line(s); w.depth++ }
+func (w *confWriter) close(s string) { w.depth--; w.line(s) }
+

@@ -1,0 +1,139 @@
+package natsauth_test
+
+import (
+	"crypto/tls"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/hms-svc/hms-svc/internal/natsauth"
+	"github.com/hms-svc/hms-svc/internal/pki"
+)
+
+// loadConfig writes conf (and the keys include beside the credentials) in
+// a tree like the repo's and has nats-server parse it from the tree's root.
+func loadConfig(t *testing.T, conf []byte) *server.Options {
+	t.Helper()
+	root := t.TempDir()
+	confDir := filepath.Join(root, "deployments", "nats")
+	if err := os.MkdirAll(confDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir, filepath.Join(root, ".mesh")); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := natsauth.KeysFile(demo, demo.Keys())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nkeys.conf"), keys, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(confDir, "test.conf")
+	if err := os.WriteFile(path, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatalf("nats-server refuses the config: %v\n%s", err, conf)
+	}
+	return opts
+}
+
+func TestConfigSaysWhatApplyDoes(t *testing.T) {
+	tests := []struct {
+		name string
+		opts natsauth.ConfigOptions
+	}{
+		{"single, keys inline", natsauth.ConfigOptions{}},
+		{"single, keys included", natsauth.ConfigOptions{KeysInclude: "../../.mesh/nkeys.conf"}},
+		{"cluster node 2", natsauth.ConfigOptions{KeysInclude: "../../.mesh/nkeys.conf", Cluster: &natsauth.ClusterOptions{Node: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf, err := natsauth.Config(demo, demo.Keys(), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := loadConfig(t, conf)
+			want := &server.Options{}
+			if err := natsauth.Apply(want, demo, demo.Keys(), natsauth.ServerFiles(".mesh")); err != nil {
+				t.Fatal(err)
+			}
+			for name, o := range map[string]*server.Options{"config": got, "Apply": want} {
+				if o.TLSConfig == nil || o.TLSConfig.ClientAuth != tls.RequireAndVerifyClientCert || o.TLSMap {
+					t.Errorf("%s: TLS does not require verified client certificates", name)
+				}
+			}
+			if got.NoAuthUser != "" || got.Username != "" || got.Authorization != "" || len(got.Users) != 0 {
+				t.Errorf("config has a non-NKey way in: no_auth_user %q, user %q, token set %v, users %d",
+					got.NoAuthUser, got.Username, got.Authorization != "", len(got.Users))
+			}
+			if len(got.Nkeys) != len(want.Nkeys) {
+				t.Fatalf("config has %d NKey users, Apply %d", len(got.Nkeys), len(want.Nkeys))
+			}
+			for i, u := range got.Nkeys {
+				w := want.Nkeys[i]
+				if u.Nkey != w.Nkey {
+					t.Errorf("user %d: nkey %s, want %s", i, u.Nkey, w.Nkey)
+				}
+				if !reflect.DeepEqual(u.Permissions, w.Permissions) {
+					t.Errorf("user %s: config permissions\n%+v\nwant\n%+v", u.Nkey, u.Permissions, w.Permissions)
+				}
+			}
+			if tt.opts.Cluster != nil {
+				c := got.Cluster
+				if c.Port != 6223 || len(got.Routes) != 2 || !c.TLSMap || c.Username != pki.RouteURI.String() || c.TLSConfig == nil {
+					t.Errorf("cluster = port %d, %d routes, map %v, user %q; want 6223, 2, true, the route URI",
+						c.Port, len(got.Routes), c.TLSMap, c.Username)
+				}
+			}
+		})
+	}
+}
+
+// The configs in deployments/nats are what `meshctl nats-config` renders
+// from the committed matrix today.
+func TestCommittedConfigsAreCurrent(t *testing.T) {
+	for name, opts := range natsauth.DeploymentConfigs() {
+		t.Run(name, func(t *testing.T) {
+			want, err := natsauth.Config(demo, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join("../../deployments/nats", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("deployments/nats/%s is stale: regenerate it (see deployments/nats/README.md)", name)
+			}
+		})
+	}
+}
+
+func TestConfigRefuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		keys    map[string]string
+		opts    natsauth.ConfigOptions
+		wantErr string
+	}{
+		{"missing key", map[string]string{}, natsauth.ConfigOptions{}, "no public NKey"},
+		{"bad node", demo.Keys(), natsauth.ConfigOptions{Cluster: &natsauth.ClusterOptions{Node: 4}}, "cluster node"},
+		{"quote in path", demo.Keys(), natsauth.ConfigOptions{Dir: `a"b`}, "character"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := natsauth.Config(demo, tt.keys, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}

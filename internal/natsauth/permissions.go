@@ -1,0 +1,122 @@
+package natsauth
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/subjects"
+)
+
+// InboxPrefix is the inbox prefix identity's connection must use
+// (nats.CustomInboxPrefix): it may subscribe to "<prefix>.>" only, so no
+// identity can read another's replies.
+func InboxPrefix(identity string) string { return "_INBOX." + identity }
+
+// DeniedJetStream lists the JetStream API no identity may call: purging or
+// deleting a stream, or deleting a message from one.
+var DeniedJetStream = []string{
+	"$JS.API.STREAM.PURGE.>",
+	"$JS.API.STREAM.DELETE.>",
+	"$JS.API.STREAM.MSG.DELETE.>",
+}
+
+// Permissions returns what identity may publish and subscribe to:
+//   - subscribe: its inbox "_INBOX.<identity>.>"; a booth also its request
+//     subjects "svc.<identity>.>" in queue group <identity> only, and the
+//     discovery subjects micro answers ("$SRV.<verb>", "$SRV.<verb>.<identity>[.<id>]");
+//   - publish: the request subject of every call the matrix grants it (a
+//     bridge also those of the identities it acts for), "svc.trace.<identity>",
+//     "$SRV.>" for a bridge (discovery), and the JetStream API and data
+//     subjects of its grants; never the DeniedJetStream API;
+//   - a booth answers requests through allow_responses (one reply each).
+func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error) {
+	id, ok := m.Identity(identity)
+	if !ok {
+		return nil, fmt.Errorf("natsauth: unknown identity %q", identity)
+	}
+	trace, err := subjects.Trace(identity)
+	if err != nil {
+		return nil, fmt.Errorf("natsauth: %w", err)
+	}
+	sub := []string{InboxPrefix(identity) + ".>"}
+	var pub []string
+	if id.Kind == matrix.KindBooth {
+		sub = append(sub,
+			"svc."+identity+".> "+identity,
+			"$SRV.*", "$SRV.*."+identity, "$SRV.*."+identity+".*")
+	}
+	calls, err := callSubjects(m, id)
+	if err != nil {
+		return nil, err
+	}
+	pub = append(pub, calls...)
+	pub = append(pub, trace)
+	if id.Kind == matrix.KindBridge {
+		pub = append(pub, "$SRV.>")
+	}
+	pub = append(pub, jetStreamSubjects(id.JetStream)...)
+	p := &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: pub, Deny: slices.Clone(DeniedJetStream)},
+		Subscribe: &server.SubjectPermission{Allow: sub},
+	}
+	if id.Kind == matrix.KindBooth {
+		p.Response = &server.ResponsePermission{MaxMsgs: 1, Expires: server.DEFAULT_ALLOW_RESPONSE_EXPIRATION}
+	}
+	return p, nil
+}
+
+// callSubjects returns the request subjects of every call id may make,
+// itself or on behalf of those it acts for, sorted and without repeats.
+func callSubjects(m *matrix.Matrix, id matrix.Identity) ([]string, error) {
+	principals := append([]string{id.Name}, id.ActsFor...)
+	var out []string
+	for _, p := range principals {
+		pid, _ := m.Identity(p)
+		for svc, paths := range pid.Calls {
+			for _, path := range paths {
+				s, err := callSubject(svc, path)
+				if err != nil {
+					return nil, fmt.Errorf("natsauth: %s calls %s %s: %w", p, svc, path, err)
+				}
+				out = append(out, s)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func callSubject(service, path string) (string, error) {
+	if path == matrix.AllPaths {
+		return subjects.ServiceWildcard(service)
+	}
+	return subjects.Request(service, path)
+}
+
+// jetStreamSubjects returns the JetStream API and data subjects of grants.
+func jetStreamSubjects(grants []matrix.Grant) []string {
+	if len(grants) == 0 {
+		return nil
+	}
+	out := []string{"$JS.API.INFO"}
+	for _, g := range grants {
+		s := g.Stream()
+		api := func(op string) string { return "$JS.API." + op + "." + s }
+		out = append(out,
+			api("STREAM.INFO"), api("STREAM.MSG.GET"),
+			api("DIRECT.GET"), api("DIRECT.GET")+".>",
+			api("CONSUMER.CREATE"), api("CONSUMER.CREATE")+".>", api("CONSUMER.DURABLE.CREATE")+".*",
+			api("CONSUMER.INFO")+".*", api("CONSUMER.DELETE")+".*", api("CONSUMER.MSG.NEXT")+".*",
+			api("CONSUMER.NAMES"), api("CONSUMER.LIST"),
+			"$JS.ACK."+s+".>", "$JS.FC."+s+".>",
+		)
+		if g.Access == matrix.AccessWrite {
+			out = append(out, api("STREAM.CREATE"), api("STREAM.UPDATE"))
+			out = append(out, g.DataSubjects()...)
+		}
+	}
+	return out
+}
