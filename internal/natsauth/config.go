@@ -256,4 +256,3 @@ func (w *confWriter) line(s string) {
 
 func (w *confWriter) open(s string)  { w.line(s); w.depth++ }
 func (w *confWriter) close(s string) { w.depth--; w.line(s) }
-
