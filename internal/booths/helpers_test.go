@@ -48,6 +48,47 @@ func startBooth(t *testing.T, s *server.Server, name string, cfg booths.Config) 
 	return b
 }
 
+// startTogether starts the named booths at the same time, each on its own
+// connection, and fails the test (from its own goroutine) if any fails.
+func startTogether(t *testing.T, s *server.Server, names ...string) {
+	t.Helper()
+	errs := make([]error, len(names))
+	started := make([]*rpc.Booth, len(names))
+	conns := make([]*nats.Conn, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			nc, err := nats.Connect(s.ClientURL())
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			conns[i] = nc
+			started[i], errs[i] = booths.Start(ctx, nc, name, testConfig())
+		})
+	}
+	wg.Wait()
+	t.Cleanup(func() {
+		for i, b := range started {
+			if b != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = b.Stop(ctx)
+				cancel()
+			}
+			if conns[i] != nil {
+				conns[i].Close()
+			}
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("starting %s: %v", names[i], err)
+		}
+	}
+}
+
 // newClient returns a client on its own connection, calling as "gateway"
 // with 2 s attempts (the race detector slows JetStream).
 func newClient(t *testing.T, s *server.Server) *rpc.Client {

@@ -101,11 +101,8 @@ func TestPaymentChargesOncePerRequestID(t *testing.T) {
 func TestPaymentOneChargeAcrossInstances(t *testing.T) {
 	s := natstest.Start(t)
 	// Two instances start at once, each creating the bucket.
+	startTogether(t, s, "payment", "payment")
 	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() { startBooth(t, s, "payment", testConfig()) })
-	}
-	wg.Wait()
 	clients := []*rpc.Client{newClient(t, s), newClient(t, s)}
 	const calls = 20
 	ids := make([]string, calls)

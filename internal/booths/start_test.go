@@ -1,0 +1,25 @@
+package booths_test
+
+import (
+	"testing"
+
+	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/natstest"
+)
+
+// Instances that start at once all create or update the same JetStream
+// resources without tripping over each other.
+func TestBoothsStartTogether(t *testing.T) {
+	s := natstest.Start(t)
+	var names []string
+	for _, name := range booths.Names {
+		names = append(names, name, name, name)
+	}
+	startTogether(t, s, names...)
+	nc := natstest.Connect(t, s)
+	for _, name := range booths.Names {
+		if got := serviceStats(t, nc, name, 3); len(got) < 3 {
+			t.Errorf("%s: %d instances answer, want 3", name, len(got))
+		}
+	}
+}
