@@ -1,0 +1,59 @@
+package bridge
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// Codes the bridge answers with that pkg/rpc does not name.
+const (
+	codeMethodNotAllowed rpc.Code = http.StatusMethodNotAllowed
+	codeUnsupportedMedia rpc.Code = http.StatusUnsupportedMediaType
+)
+
+// ErrorBody is the JSON body of every error the bridge answers with.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong: the code (also the HTTP status), a
+// message for people and the trace the request belonged to, if any.
+type ErrorDetail struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	TraceID string `json:"trace_id"`
+}
+
+// writeError answers with err's code and message. An error without a code
+// is logged and answered as a generic 500, so internals do not leak.
+func (b *Bridge) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := rpc.CodeOf(err)
+	msg := rpc.MessageOf(err)
+	var coded *rpc.Error
+	if !errors.As(err, &coded) {
+		b.log.Error("request failed", "method", r.Method, "path", r.URL.EscapedPath(), "error", err)
+		code, msg = rpc.CodeInternal, "internal error"
+	} else if code >= 500 {
+		b.log.Warn("request failed", "method", r.Method, "path", r.URL.EscapedPath(), "code", int(code), "error", err)
+	}
+	status := code.HTTPStatus()
+	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Message: msg, TraceID: traceIDOf(r)}})
+}
+
+// writeJSON answers with v encoded as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":{"code":500,"message":"encoding the response failed","trace_id":""}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+}

@@ -1,0 +1,252 @@
+package bridge_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// mesh is a NATS server with a running bridge in front of it.
+type mesh struct {
+	srv    *server.Server
+	nc     *nats.Conn // the bridge's connection
+	bridge *bridge.Bridge
+	url    string // base URL of the bridge
+	client *http.Client
+}
+
+// startMesh runs NATS and a bridge serving h2c on 127.0.0.1 (or TLS when
+// cfg.TLS is set); tune adjusts the config before the bridge is made.
+func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
+	t.Helper()
+	s := natstest.Start(t)
+	nc := natstest.Connect(t, s, nats.Name("bridge"))
+	cfg := bridge.Config{InsecureH2C: true, Logger: testLogger(t)}
+	if tune != nil {
+		tune(&cfg)
+	}
+	b, err := bridge.New(cfg, nc)
+	if err != nil {
+		t.Fatalf("bridge.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Serve(ctx, ln) }()
+	scheme := "http"
+	client := h2cClient(t)
+	if cfg.TLS != nil {
+		scheme = "https"
+		client = nil // the test makes its own TLS client
+	}
+	t.Cleanup(func() {
+		if client != nil {
+			// Closing idle connections spares shutdown the wait for
+			// clients to answer its GOAWAY.
+			client.CloseIdleConnections()
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return &mesh{srv: s, nc: nc, bridge: b, url: scheme + "://" + ln.Addr().String(), client: client}
+}
+
+// h2cClient speaks cleartext HTTP/2 only (prior knowledge).
+func h2cClient(t *testing.T) *http.Client {
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	c := &http.Client{Transport: &http.Transport{Protocols: &p}, Timeout: 10 * time.Second}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// tlsClient speaks HTTP/2 over TLS only.
+func tlsClient(t *testing.T, cfg *tls.Config) *http.Client {
+	var p http.Protocols
+	p.SetHTTP2(true)
+	c := &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// boothConn is a connection of its own for a test booth.
+func (m *mesh) boothConn(t *testing.T) *nats.Conn {
+	t.Helper()
+	return natstest.Connect(t, m.srv)
+}
+
+// startBooth runs a booth named name on its own connection, with the
+// handlers add registers; it is stopped by t.Cleanup.
+func (m *mesh) startBooth(t *testing.T, name string, add func(*rpc.Booth) error) *rpc.Booth {
+	t.Helper()
+	nc := m.boothConn(t)
+	b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: name, Version: "1.0.0"})
+	if err != nil {
+		t.Fatalf("NewBooth %s: %v", name, err)
+	}
+	if err := add(b); err != nil {
+		t.Fatalf("booth %s: %v", name, err)
+	}
+	// The booth is discoverable once the server has its subscriptions.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+	return b
+}
+
+// response is an HTTP answer read in full.
+type response struct {
+	status int
+	proto  int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request to the bridge; hdr is "Name: value" pairs.
+func (m *mesh) do(t *testing.T, method, path, body string, hdr ...string) response {
+	t.Helper()
+	return doWith(t, m.client, method, m.url+path, body, hdr...)
+}
+
+func doWith(t *testing.T, c *http.Client, method, url, body string, hdr ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatalf("NewRequest %s: %v", url, err)
+	}
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", url, err)
+	}
+	return response{status: res.StatusCode, proto: res.ProtoMajor, header: res.Header, body: data}
+}
+
+// post sends a JSON call.
+func (m *mesh) post(t *testing.T, path, body string, hdr ...string) response {
+	t.Helper()
+	return m.do(t, http.MethodPost, path, body, append([]string{"Content-Type: application/json"}, hdr...)...)
+}
+
+// errorOf decodes a JSON error answer, failing the test if it is not one.
+func errorOf(t *testing.T, r response) bridge.ErrorDetail {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("error Content-Type = %q, want application/json (body %s)", ct, r.body)
+	}
+	var e bridge.ErrorBody
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		t.Fatalf("error body %s is not {\"error\":{...}}: %v", r.body, err)
+	}
+	if e.Error.Code != r.status {
+		t.Errorf("error code %d differs from HTTP status %d", e.Error.Code, r.status)
+	}
+	return e.Error
+}
+
+// watcher records the messages published on the mesh's request subjects,
+// leaving out discovery, inbox and JetStream API traffic.
+type watcher struct {
+	nc       *nats.Conn
+	svc, all *nats.Subscription
+}
+
+func (m *mesh) watch(t *testing.T) *watcher {
+	t.Helper()
+	w := &watcher{nc: m.boothConn(t)}
+	var err error
+	if w.svc, err = w.nc.SubscribeSync("svc.>"); err != nil {
+		t.Fatal(err)
+	}
+	if w.all, err = w.nc.SubscribeSync(">"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// published flushes the bridge's connection, then the watcher's, so that
+// anything the bridge published has reached the watcher, and returns the
+// subjects published since the last look.
+func (w *watcher) published(t *testing.T, m *mesh) (svc, other []string) {
+	t.Helper()
+	if err := m.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []*nats.Subscription{w.svc, w.all} {
+		for {
+			msg, err := sub.NextMsg(5 * time.Millisecond)
+			if err != nil {
+				break
+			}
+			switch {
+			case sub == w.svc:
+				svc = append(svc, msg.Subject)
+			case !hasAnyPrefix(msg.Subject, "$SRV.", "_INBOX.", "$JS.", "svc."):
+				other = append(other, msg.Subject)
+			}
+		}
+	}
+	return svc, other
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// testLogger sends logs to the test's log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
