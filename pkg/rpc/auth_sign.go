@@ -1,0 +1,181 @@
+package rpc
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/nats-io/nkeys"
+)
+
+type signerOptions struct {
+	ttl time.Duration
+	now func() time.Time
+}
+
+// SignerOption configures a CallSigner.
+type SignerOption func(*signerOptions) error
+
+// WithTokenTTL sets how long the signer's tokens live (default and most
+// MaxTokenTTL). A signer reuses a token until TokenRefreshBefore its expiry,
+// so the TTL must be longer than that.
+func WithTokenTTL(d time.Duration) SignerOption {
+	return func(o *signerOptions) error {
+		if d <= TokenRefreshBefore || d > MaxTokenTTL {
+			return fmt.Errorf("%w: token TTL must be in (%v, %v], got %v", ErrBadOption, TokenRefreshBefore, MaxTokenTTL, d)
+		}
+		o.ttl = d
+		return nil
+	}
+}
+
+// WithSignerClock sets the signer's clock (tests).
+func WithSignerClock(now func() time.Time) SignerOption {
+	return func(o *signerOptions) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrBadOption)
+		}
+		o.now = now
+		return nil
+	}
+}
+
+// CallSigner makes the call tokens of one identity and reuses each until
+// shortly before it expires, so a call costs a map lookup, not a signature.
+// It is safe for concurrent use.
+type CallSigner struct {
+	identity string
+	issuer   string
+	key      ed25519.PrivateKey
+	policy   Policy
+	opts     signerOptions
+
+	mu     sync.RWMutex
+	tokens map[tokenFor]signedToken
+}
+
+// tokenFor is what a token is made for: a subject calling a service.
+type tokenFor struct{ subject, service string }
+
+type signedToken struct {
+	raw     string
+	refresh time.Time
+}
+
+// NewCallSigner returns the signer of identity, whose NKey is kp. The
+// policy decides what its tokens grant; if it knows identity's public key,
+// kp must be that key.
+func NewCallSigner(identity string, kp nkeys.KeyPair, policy Policy, opts ...SignerOption) (*CallSigner, error) {
+	if identity == "" || kp == nil || policy == nil {
+		return nil, fmt.Errorf("%w: a call signer needs an identity, an NKey and a policy", ErrBadOption)
+	}
+	o := signerOptions{ttl: MaxTokenTTL, now: time.Now}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	key, pub, err := signingKey(kp)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadOption, identity, err)
+	}
+	if want, ok := policy.PublicKey(identity); ok && want != pub {
+		return nil, fmt.Errorf("%w: the NKey given for %s is not the key the matrix has for it", ErrBadOption, identity)
+	}
+	return &CallSigner{identity: identity, issuer: pub, key: key, policy: policy, opts: o,
+		tokens: map[tokenFor]signedToken{}}, nil
+}
+
+// Identity returns the identity the signer signs as.
+func (s *CallSigner) Identity() string { return s.identity }
+
+// Token returns a token for a call to path on service, made for the
+// identity OnBehalfOf put in ctx or else for the signer's own. It refuses
+// with CodePermissionDenied, before anything is sent, a call the policy does
+// not allow.
+func (s *CallSigner) Token(ctx context.Context, service, path string) (string, error) {
+	subject := s.identity
+	if who := onBehalfOf(ctx); who != "" && who != s.identity {
+		if !s.policy.MayActFor(s.identity, who) {
+			return "", Errorf(CodePermissionDenied, "%s may not call on behalf of %s", s.identity, clipName(who))
+		}
+		subject = who
+	}
+	if !s.policy.Allowed(subject, service, path) {
+		return "", Errorf(CodePermissionDenied, "the matrix does not allow %s to call %s %s", subject, service, normalizePath(path))
+	}
+	k := tokenFor{subject, service}
+	now := s.opts.now()
+	s.mu.RLock()
+	t, ok := s.tokens[k]
+	s.mu.RUnlock()
+	if ok && now.Before(t.refresh) {
+		return t.raw, nil
+	}
+	raw, err := s.sign(subject, service, now)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.tokens[k] = signedToken{raw: raw, refresh: now.Add(s.opts.ttl - TokenRefreshBefore)}
+	s.mu.Unlock()
+	return raw, nil
+}
+
+func (s *CallSigner) sign(subject, service string, now time.Time) (string, error) {
+	c := &CallClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.issuer,
+			Subject:   subject,
+			Audience:  jwt.ClaimStrings{service},
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.ttl)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        uuid.NewString(),
+		},
+		Paths: slices.Clone(s.policy.Paths(subject, service)),
+	}
+	if subject != s.identity {
+		c.Act = &Actor{Sub: s.identity}
+	}
+	raw, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(s.key)
+	if err != nil {
+		return "", Errorf(CodeInternal, "signing the call token of %s: %v", s.identity, err)
+	}
+	return raw, nil
+}
+
+// Middleware returns the client middleware (for WithAttemptMiddleware) that
+// puts the token in the Authorization header of every attempt and names the
+// token's subject in HeaderCaller.
+func (s *CallSigner) Middleware() Middleware {
+	return func(next Endpoint) Endpoint {
+		return func(ctx context.Context, req *Message) (*Message, error) {
+			raw, err := s.Token(ctx, req.Service, req.Path)
+			if err != nil {
+				return nil, err
+			}
+			subject := s.identity
+			if who := onBehalfOf(ctx); who != "" {
+				subject = who
+			}
+			req.Header.Set(HeaderAuthorization, "Bearer "+raw)
+			req.Header.Set(HeaderCaller, subject)
+			return next(ctx, req)
+		}
+	}
+}
+
+// clipName shortens a name that came from outside before it goes into an
+// error message.
+func clipName(s string) string {
+	const max = 64
+	if len(s) > max {
+		return fmt.Sprintf("%q...", s[:max])
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,269 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+type verifierOptions struct {
+	leeway     time.Duration
+	maxEntries int
+}
+
+// VerifierOption configures a CallVerifier.
+type VerifierOption func(*verifierOptions) error
+
+// WithTokenLeeway sets the clock skew tolerated on exp, nbf and iat
+// (default DefaultTokenLeeway, at most 30 s).
+func WithTokenLeeway(d time.Duration) VerifierOption {
+	return func(o *verifierOptions) error {
+		if d < 0 || d > 30*time.Second {
+			return fmt.Errorf("%w: token leeway must be in [0, 30s], got %v", ErrBadOption, d)
+		}
+		o.leeway = d
+		return nil
+	}
+}
+
+// CallVerifier checks the call tokens a booth receives. It caches each
+// verified token until it expires, so a token reused by its caller costs a
+// map lookup and the per-call checks. It is safe for concurrent use.
+type CallVerifier struct {
+	service string
+	policy  Policy
+	opts    verifierOptions
+	parser  *jwt.Parser
+
+	cache   sync.Map // raw token -> *verifiedToken
+	entries atomic.Int64
+	keys    sync.Map // public NKey -> ed25519.PublicKey
+}
+
+type verifiedToken struct {
+	claims  *CallClaims
+	expires time.Time // exp plus leeway
+}
+
+// NewCallVerifier returns the verifier of the booth serving service.
+func NewCallVerifier(service string, policy Policy, opts ...VerifierOption) (*CallVerifier, error) {
+	if service == "" || policy == nil {
+		return nil, fmt.Errorf("%w: a call verifier needs a service and a policy", ErrBadOption)
+	}
+	o := verifierOptions{leeway: DefaultTokenLeeway, maxEntries: 10000}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	v := &CallVerifier{service: service, policy: policy, opts: o}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(o.leeway),
+		jwt.WithAudience(service),
+	)
+	return v, nil
+}
+
+// Verify checks the Authorization header value of a call to path, and the
+// HeaderCaller value (may be empty), and returns who the call is from. Its
+// errors are *Error: CodeUnauthenticated when the token is missing or not
+// good, CodePermissionDenied when it is good but does not allow this call.
+// No error quotes the token.
+func (v *CallVerifier) Verify(authorization, path, caller string) (Principal, error) {
+	raw, ok := bearer(authorization)
+	if !ok {
+		return Principal{}, v.unauthenticated("no bearer token in the %s header", HeaderAuthorization)
+	}
+	c, err := v.claims(raw)
+	if err != nil {
+		return Principal{}, err
+	}
+	if caller != "" && caller != c.Subject {
+		return Principal{}, v.unauthenticated("the %s header names %s but the token was issued to %s", HeaderCaller, clipName(caller), c.Subject)
+	}
+	p := Principal{Caller: c.Subject}
+	if c.Act != nil {
+		p.Actor = c.Act.Sub
+		if !v.policy.MayActFor(p.Actor, p.Caller) {
+			return Principal{}, v.denied("%s may not call on behalf of %s", p.Actor, p.Caller)
+		}
+	}
+	path = normalizePath(path)
+	if !slices.Contains(c.Paths, path) && !slices.Contains(c.Paths, "*") {
+		return Principal{}, v.denied("the token of %s does not grant %s", p.Caller, path)
+	}
+	if !v.policy.Allowed(p.Caller, v.service, path) {
+		return Principal{}, v.denied("the matrix does not allow %s to call %s %s", p.Caller, v.service, path)
+	}
+	return p, nil
+}
+
+// claims returns the verified claims of raw, from the cache when it can.
+func (v *CallVerifier) claims(raw string) (*CallClaims, error) {
+	if e, ok := v.cache.Load(raw); ok {
+		vt := e.(*verifiedToken)
+		if time.Now().Before(vt.expires) {
+			return vt.claims, nil
+		}
+		v.cache.Delete(raw)
+		v.entries.Add(-1)
+	}
+	if len(raw) > MaxTokenLen {
+		return nil, v.unauthenticated("token longer than %d bytes", MaxTokenLen)
+	}
+	c := &CallClaims{}
+	if _, err := v.parser.ParseWithClaims(raw, c, v.keyFor); err != nil {
+		return nil, v.unauthenticated("%s", tokenProblem(err))
+	}
+	now := time.Now()
+	switch {
+	case c.Subject == "":
+		return nil, v.unauthenticated("token has no sub")
+	case c.IssuedAt == nil:
+		return nil, v.unauthenticated("token has no iat")
+	case c.ID == "":
+		return nil, v.unauthenticated("token has no jti")
+	case c.ExpiresAt.Sub(now) > MaxTokenTTL+v.opts.leeway:
+		return nil, v.unauthenticated("token lives longer than %v", MaxTokenTTL)
+	}
+	v.remember(raw, &verifiedToken{claims: c, expires: c.ExpiresAt.Add(v.opts.leeway)})
+	return c, nil
+}
+
+// keyFor returns the key a token must be signed with: the public NKey the
+// policy gives the signer (the actor, else the subject), which iss must name.
+func (v *CallVerifier) keyFor(t *jwt.Token) (any, error) {
+	c, ok := t.Claims.(*CallClaims)
+	if !ok {
+		return nil, keyErrorf("unexpected claims")
+	}
+	signer := c.signer()
+	if signer == "" {
+		return nil, keyErrorf("token names no signer")
+	}
+	pub, ok := v.policy.PublicKey(signer)
+	if !ok {
+		return nil, keyErrorf("the matrix has no key for %s", clipName(signer))
+	}
+	if c.Issuer != pub {
+		return nil, keyErrorf("iss is not the key of %s", clipName(signer))
+	}
+	if k, ok := v.keys.Load(pub); ok {
+		return k, nil
+	}
+	k, err := verifyingKey(pub)
+	if err != nil {
+		return nil, keyErrorf("the matrix's key for %s: %v", signer, err)
+	}
+	v.keys.Store(pub, k)
+	return k, nil
+}
+
+// remember caches a verified token; when the cache is full it first drops
+// the expired entries, and caches nothing if that frees no room.
+func (v *CallVerifier) remember(raw string, vt *verifiedToken) {
+	if v.entries.Load() >= int64(v.opts.maxEntries) {
+		now := time.Now()
+		v.cache.Range(func(k, e any) bool {
+			if !now.Before(e.(*verifiedToken).expires) {
+				if _, loaded := v.cache.LoadAndDelete(k); loaded {
+					v.entries.Add(-1)
+				}
+			}
+			return true
+		})
+		if v.entries.Load() >= int64(v.opts.maxEntries) {
+			return
+		}
+	}
+	if _, loaded := v.cache.LoadOrStore(raw, vt); !loaded {
+		v.entries.Add(1)
+	}
+}
+
+// Middleware returns the booth middleware (for WithBoothMiddleware) that
+// refuses every call whose token Verify refuses, so the handler never runs
+// for it, and otherwise records the principal: PrincipalFromContext,
+// AuthenticatedCaller, and CallInfo.Caller.
+func (v *CallVerifier) Middleware() Middleware {
+	return func(next Endpoint) Endpoint {
+		return func(ctx context.Context, req *Message) (*Message, error) {
+			p, err := v.Verify(req.Header.Get(HeaderAuthorization), req.Path, req.Header.Get(HeaderCaller))
+			if err != nil {
+				return nil, err
+			}
+			if ci, ok := CallInfoFromContext(ctx); ok {
+				ci.Caller = p.Caller
+			}
+			return next(context.WithValue(ctx, principalKey{}, p), req)
+		}
+	}
+}
+
+func (v *CallVerifier) unauthenticated(format string, args ...any) error {
+	return Errorf(CodeUnauthenticated, v.service+": unauthenticated call: "+format, args...)
+}
+
+func (v *CallVerifier) denied(format string, args ...any) error {
+	return Errorf(CodePermissionDenied, v.service+": call not allowed: "+format, args...)
+}
+
+// bearer extracts the token of "Bearer <token>".
+func bearer(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// tokenProblem says what is wrong with a token in words of our own, so no
+// error echoes what the caller sent.
+func tokenProblem(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if strings.Contains(err.Error(), "signing method") {
+			return "token not signed with EdDSA"
+		}
+		return "token signature does not verify"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return "token cannot be verified: " + ke.msg
+		}
+		return "token cannot be verified"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "token has no exp"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "token not valid yet (nbf)"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token issued in the future (iat)"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "token audience is another service"
+	}
+	return "token not valid"
+}
+
+// keyError says why no key could be found for a token, in our words.
+type keyError struct{ msg string }
+
+func (e *keyError) Error() string { return e.msg }
+
+func keyErrorf(format string, args ...any) error {
+	return &keyError{msg: fmt.Sprintf(format, args...)}
+}
