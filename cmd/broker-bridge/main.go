@@ -1,0 +1,77 @@
+// Command broker-bridge is the HTTP/2 entry of the mesh: it serves the
+// bridge API (see internal/bridge) and, unless --nats names an external
+// server, runs an embedded NATS server with JetStream, so one command runs
+// a whole mesh on one machine.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hms-svc/hms-svc/internal/bridge/app"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run is main with its exit status: 0 after a clean shutdown, 1 when the
+// bridge fails, 2 for bad flags.
+func run(args []string, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "broker-bridge:", err)
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills at once
+	}()
+	a, err := app.Start(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "broker-bridge:", err)
+		return 1
+	}
+	if err := a.Wait(); err != nil {
+		fmt.Fprintln(stderr, "broker-bridge:", err)
+		return 1
+	}
+	cfg.Logger.Info("broker-bridge stopped")
+	return 0
+}
+
+// parseFlags reads the command line into an app.Config and checks it.
+func parseFlags(args []string, stderr io.Writer) (app.Config, error) {
+	var cfg app.Config
+	fs := flag.NewFlagSet("broker-bridge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Listen, "listen", app.DefaultListen, "HTTP address to serve the bridge API on")
+	fs.StringVar(&cfg.NATSURL, "nats", "", "URL of an external NATS server; empty runs an embedded one")
+	fs.StringVar(&cfg.NATSListen, "nats-listen", app.DefaultNATSListen, "address of the embedded NATS server (loopback only; port 0 picks one)")
+	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "JetStream data directory of the embedded NATS server")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate of the bridge (HTTPS with HTTP/2)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA; clients must present a certificate it signed")
+	fs.BoolVar(&cfg.InsecureH2C, "insecure-h2c", false, "serve cleartext HTTP/2 instead of TLS (loopback --listen only)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return cfg, cfg.Validate()
+}

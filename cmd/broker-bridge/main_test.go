@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// The test binary runs as broker-bridge itself when this variable is set,
+// so the tests can signal a real process.
+const asMain = "BROKER_BRIDGE_TEST_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		os.Exit(run(os.Args[1:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func command(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asMain+"=1")
+	return cmd
+}
+
+func TestRefusesToStartWithoutTransportSecurity(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		wantMsg string
+	}{
+		{"no TLS and no h2c", []string{"--nats", "nats://127.0.0.1:1"}, "pass --tls-cert and --tls-key"},
+		{"h2c off loopback", []string{"--insecure-h2c", "--listen", "0.0.0.0:8443"}, "--insecure-h2c refused"},
+		{"stray argument", []string{"--insecure-h2c", "serve"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			cmd := command(tt.args...)
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+				t.Errorf("exit: %v, want status 2", err)
+			}
+			if !strings.Contains(stderr.String(), tt.wantMsg) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantMsg)
+			}
+		})
+	}
+}
+
+var listening = regexp.MustCompile(`msg="bridge listening" addr=(\S+) .* nats=(\S+)`)
+
+// TestSIGTERMFinishesInFlightCallsAndExitsZero starts the command with its
+// embedded NATS, calls a slow booth through it, sends SIGTERM while the call
+// is in flight, and checks the call still succeeds and the exit is clean.
+func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
+	t.Parallel()
+	cmd := command("--insecure-h2c", "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data", t.TempDir())
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := bufio.NewScanner(stderr)
+	var addr, natsURL string
+	var log strings.Builder
+	for addr == "" && lines.Scan() {
+		log.WriteString(lines.Text() + "\n")
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			addr, natsURL = m[1], m[2]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no listening line in %q", log.String())
+	}
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(stderr); rest <- string(b) }()
+
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	booth, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: "license-printer", Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{}, 1)
+	err = rpc.Handle(booth, "/generate", func(ctx context.Context, _ *struct{}) (*struct{ ID string }, error) {
+		started <- struct{}{}
+		time.Sleep(200 * time.Millisecond) // still running when SIGTERM arrives
+		return &struct{ ID string }{ID: "lic-1"}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	c := &http.Client{Transport: &http.Transport{Protocols: &p}, Timeout: 10 * time.Second}
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := c.Post("http://"+addr+"/v1/call/license-printer/generate", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		done <- result{status: res.StatusCode, body: string(b)}
+	}()
+	select {
+	case <-started:
+	case r := <-done:
+		t.Fatalf("call ended before reaching the booth: %+v", r)
+	case <-time.After(5 * time.Second):
+		t.Fatal("call did not reach the booth")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+
+	r := <-done
+	if r.err != nil || r.status != 200 || r.body != `{"ID":"lic-1"}` {
+		t.Errorf("in-flight call: %+v, want 200 {\"ID\":\"lic-1\"}", r)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v, want status 0; log:\n%s", err, <-rest)
+	} else if out := <-rest; !strings.Contains(out, "broker-bridge stopped") || !strings.Contains(out, "embedded NATS stopped") {
+		t.Errorf("log does not report the shutdown steps:\n%s", out)
+	}
+}

@@ -1,0 +1,143 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/internal/embednats"
+)
+
+// drainTimeout bounds how long Wait waits for the NATS connection to drain.
+const drainTimeout = 10 * time.Second
+
+// App is a running broker-bridge.
+type App struct {
+	log     *slog.Logger
+	addr    net.Addr
+	natsURL string
+	embed   *server.Server // nil with an external NATS
+	nc      *nats.Conn
+	closed  chan struct{} // closed when nc is closed
+	served  chan error    // Serve's result
+}
+
+// Start checks cfg, starts the embedded NATS server if needed, connects,
+// listens and serves until ctx ends; Wait then finishes the shutdown.
+func Start(ctx context.Context, cfg Config) (_ *App, err error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	bcfg := cfg.Bridge
+	bcfg.InsecureH2C = cfg.InsecureH2C
+	if bcfg.Logger == nil {
+		bcfg.Logger = cfg.Logger
+	}
+	if !cfg.InsecureH2C {
+		if bcfg.TLS, err = serverTLS(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA); err != nil {
+			return nil, err
+		}
+	}
+
+	a := &App{log: cfg.Logger, natsURL: cfg.NATSURL, closed: make(chan struct{}), served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			a.stopNATS()
+		}
+	}()
+	if cfg.NATSURL == "" {
+		if err := a.startEmbedded(cfg); err != nil {
+			return nil, err
+		}
+	}
+	a.nc, err = nats.Connect(a.natsURL,
+		nats.Name("broker-bridge"),
+		nats.MaxReconnects(-1),
+		nats.ClosedHandler(func(*nats.Conn) { close(a.closed) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to NATS at %s: %w", a.natsURL, err)
+	}
+	b, err := bridge.New(bcfg, a.nc)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	a.addr = ln.Addr()
+	go func() { a.served <- b.Serve(ctx, ln) }()
+	mode := "https (HTTP/2, HTTP/1.1)"
+	if cfg.InsecureH2C {
+		mode = "cleartext h2c (loopback only)"
+	} else if cfg.TLSClientCA != "" {
+		mode += " with client certificates"
+	}
+	a.log.Info("bridge listening", "addr", a.addr.String(), "mode", mode, "nats", a.natsURL, "embedded", a.embed != nil)
+	return a, nil
+}
+
+func (a *App) startEmbedded(cfg Config) error {
+	host, port, err := splitHostPort(cfg.NATSListen)
+	if err != nil {
+		return fmt.Errorf("--nats-listen: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	a.embed, err = embednats.Start(embednats.Config{Host: host, Port: port, StoreDir: cfg.DataDir, ServerName: "broker-bridge"})
+	if err != nil {
+		return err
+	}
+	a.natsURL = a.embed.ClientURL()
+	return nil
+}
+
+// Addr returns the address the bridge listens on.
+func (a *App) Addr() net.Addr { return a.addr }
+
+// NATSURL returns the URL of the NATS server the bridge uses (the embedded
+// one's when it runs one).
+func (a *App) NATSURL() string { return a.natsURL }
+
+// Wait blocks until the bridge has stopped serving (its ctx ended and the
+// requests in flight finished), then drains the NATS connection and shuts
+// the embedded server down. It returns the first error of these steps.
+func (a *App) Wait() error {
+	err := <-a.served
+	a.log.Info("bridge stopped serving; draining NATS")
+	return errors.Join(err, a.stopNATS())
+}
+
+// stopNATS drains the connection and stops the embedded server, if any.
+func (a *App) stopNATS() error {
+	var err error
+	if a.nc != nil {
+		if derr := a.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+			err = fmt.Errorf("draining NATS: %w", derr)
+			a.nc.Close()
+		}
+		select {
+		case <-a.closed:
+		case <-time.After(drainTimeout):
+			a.nc.Close()
+			err = errors.Join(err, errors.New("draining NATS: timed out"))
+		}
+	}
+	if a.embed != nil {
+		a.embed.Shutdown()
+		a.embed.WaitForShutdown()
+		a.log.Info("embedded NATS stopped")
+	}
+	return err
+}
