@@ -1,0 +1,50 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+// newHTTPClient returns a client that speaks HTTP/2 only: cleartext (prior
+// knowledge) with insecureH2C, else over TLS trusting caFile (the system
+// roots when empty) and presenting certFile/keyFile when given.
+func newHTTPClient(insecureH2C bool, certFile, keyFile, caFile string, timeout time.Duration) (*http.Client, error) {
+	var protos http.Protocols
+	tr := &http.Transport{Protocols: &protos}
+	if insecureH2C {
+		if certFile != "" || keyFile != "" || caFile != "" {
+			return nil, errors.New("--insecure-h2c and --cert/--key/--ca are exclusive")
+		}
+		protos.SetUnencryptedHTTP2(true)
+		return &http.Client{Transport: tr, Timeout: timeout}, nil
+	}
+	protos.SetHTTP2(true)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if (certFile == "") != (keyFile == "") {
+		return nil, errors.New("--cert and --key go together: pass both")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading --cert/--key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca %s holds no PEM certificate", caFile)
+		}
+	}
+	tr.TLSClientConfig = cfg
+	return &http.Client{Transport: tr, Timeout: timeout}, nil
+}

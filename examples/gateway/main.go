@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main with its exit status: 0 when the license is issued, 1 when
+// the flow fails, 2 for bad flags.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bridgeURL := fs.String("bridge", "", "bridge base URL (default http://127.0.0.1:8443 with --insecure-h2c, https://127.0.0.1:8443 otherwise)")
+	h2c := fs.Bool("insecure-h2c", false, "speak cleartext HTTP/2 to a bridge on loopback")
+	cert := fs.String("cert", "", "PEM client certificate for the bridge")
+	key := fs.String("key", "", "PEM private key of --cert")
+	ca := fs.String("ca", "", "PEM CA that signed the bridge's certificate")
+	timeout := fs.Duration("timeout", 15*time.Second, "time the whole flow may take")
+	var a Applicant
+	fs.StringVar(&a.Name, "name", "Avery Johnson", "applicant's name")
+	fs.StringVar(&a.SSN, "ssn", "123-45-6789", "applicant's SSN")
+	fs.StringVar(&a.LicenseType, "license-type", "professional-engineer", "license applied for")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	base, err := baseURL(*bridgeURL, *h2c)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 2
+	}
+	client, err := newHTTPClient(*h2c, *cert, *key, *ca, *timeout)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	issued, err := IssueLicense(ctx, client, base, a)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway: issuing the license:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "license: %s\nreceipt: %s\nfee:     %s %s\naudit:   %s\ntrace:   %s\n",
+		issued.LicenseURL, issued.Receipt, issued.Fee, issued.Currency, issued.AuditID, issued.TraceID)
+	return 0
+}
+
+// baseURL checks the --bridge URL against the transport, or picks the
+// default one.
+func baseURL(raw string, h2c bool) (string, error) {
+	if raw == "" {
+		if h2c {
+			return "http://127.0.0.1:8443", nil
+		}
+		return "https://127.0.0.1:8443", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--bridge %q: want scheme://host:port", raw)
+	}
+	switch {
+	case h2c && u.Scheme != "http":
+		return "", fmt.Errorf("--bridge %q: --insecure-h2c speaks http://", raw)
+	case !h2c && u.Scheme != "https":
+		return "", fmt.Errorf("--bridge %q: TLS needs https:// (or pass --insecure-h2c)", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
