@@ -247,4 +247,3 @@ func TestIssueLicenseStopsAtTheFirstFailure(t *testing.T) {
 		t.Errorf("payment charged %d times after the fee failed, want 0", n)
 	}
 }
-
