@@ -51,7 +51,8 @@ func (v *violations) handler() nats.Option {
 	})
 }
 
-// waitFor waits until an error containing all of parts has been reported.
+// waitFor waits until an error containing all of parts (in any case) has
+// been reported.
 func (v *violations) waitFor(t *testing.T, parts ...string) {
 	t.Helper()
 	natstest.CheckFor(t, 2*time.Second, 5*time.Millisecond, func() error {
@@ -60,7 +61,7 @@ func (v *violations) waitFor(t *testing.T, parts ...string) {
 	next:
 		for _, e := range v.errs {
 			for _, p := range parts {
-				if !strings.Contains(e, p) {
+				if !strings.Contains(strings.ToLower(e), strings.ToLower(p)) {
 					continue next
 				}
 			}
