@@ -30,8 +30,8 @@ func TestRunIssuesOverTLSWithClientCertificate(t *testing.T) {
 
 	stderr.Reset()
 	code = run(context.Background(), []string{"--bridge", base, "--ca", pki.CAFile}, &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "certificate") {
-		t.Errorf("without a client certificate: exit %d, stderr %q; want 1 and a refused handshake", code, stderr.String())
+	if code != 1 || !strings.Contains(stderr.String(), "issuing the license: fee-calc /calculate") {
+		t.Errorf("without a client certificate: exit %d, stderr %q; want 1 and the first call refused", code, stderr.String())
 	}
 }
 
