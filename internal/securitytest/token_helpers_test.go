@@ -3,6 +3,7 @@ package securitytest
 import (
 	"context"
 	"crypto/ed25519"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func realToken(t *testing.T, identity, onBehalfOf, service, path string) string 
 // the reply's error code (0 for success) and message.
 func callWith(t *testing.T, nc *nats.Conn, service, path, authorization, caller string) (rpc.Code, string) {
 	t.Helper()
-	msg := nats.NewMsg("svc." + service + "." + path[1:])
+	msg := nats.NewMsg("svc." + service + strings.ReplaceAll(path, "/", "."))
 	msg.Data = []byte(`{}`)
 	if authorization != "" {
 		msg.Header.Set(rpc.HeaderAuthorization, authorization)
