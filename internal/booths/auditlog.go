@@ -24,7 +24,10 @@ const (
 // DefaultAuditAction is the action of a record that names none.
 const DefaultAuditAction = "license-issued"
 
-// AuditDuplicateWindow is how long a request id deduplicates a record.
+// AuditDuplicateWindow is how long AuditStream remembers a request id to
+// deduplicate a record (its Duplicates window). It must outlast every retry
+// of one logical call: audit-log's own retries of an append (at most
+// AuditRetryHorizon) and a gateway's retries with the same request id.
 const AuditDuplicateWindow = 10 * time.Minute
 
 // RecordRequest is audit-log's /record request. User is the applicant's SSN;
@@ -56,6 +59,11 @@ type AuditRecord struct {
 	UserMasked  string  `json:"user_masked"`
 	UserHash    string  `json:"user_hash"`
 	RecordedAt  string  `json:"recorded_at"`
+	// PrevHash is the Hash of the record before this one in AuditStream,
+	// "" for the first: the records form a hash chain.
+	PrevHash string `json:"prev_hash"`
+	// Hash is this record's ChainHash.
+	Hash string `json:"hash,omitempty"`
 }
 
 // recordInput decodes /record with pointers, to tell a missing field from a
@@ -82,25 +90,33 @@ func startAuditLog(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, 
 	if err != nil {
 		return nil, err
 	}
+	replicas, err := storeReplicas(ctx, js, AuditStream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("audit-log: %w", err)
+	}
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        AuditStream,
-		Description: "audit records for inspectors; append-only, no raw SSN",
+		Description: "audit records for inspectors; append-only, hash-chained, no raw SSN",
 		Subjects:    []string{AuditSubject},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
+		Replicas:    replicas,
 		Duplicates:  AuditDuplicateWindow,
 		DenyDelete:  true,
 		DenyPurge:   true,
+		// Every replica answers reads, so each node's copy can be read.
+		AllowDirect: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit-log: creating stream %s: %w", AuditStream, err)
 	}
 	key := append([]byte(nil), cfg.AuditKey...)
+	chain := newAuditChain(js, stream, cfg.logger())
 	return newBooth(nc, cfg, "audit-log", "Append-only audit records; SSNs masked and hashed", "/record",
-		record(js, stream, key, cfg.logger()))
+		record(chain, stream, key, cfg.logger()))
 }
 
-func record(js jetstream.JetStream, stream jetstream.Stream, key []byte, log *slog.Logger) rpc.Handler[recordInput, RecordReply] {
+func record(chain *auditChain, stream jetstream.Stream, key []byte, log *slog.Logger) rpc.Handler[recordInput, RecordReply] {
 	return func(ctx context.Context, in *recordInput) (*RecordReply, error) {
 		reqID, err := requireRequestID(ctx, "audit-log")
 		if err != nil {
@@ -118,20 +134,16 @@ func record(js jetstream.JetStream, stream jetstream.Stream, key []byte, log *sl
 			rec.Caller = ci.Caller
 			rec.Traceparent = ci.Header.Get(rpc.HeaderTraceparent)
 		}
-		data, err := json.Marshal(rec)
+		res, err := chain.append(ctx, &rec)
 		if err != nil {
-			return nil, rpc.Errorf(rpc.CodeInternal, "audit-log: encoding record: %w", err)
+			return nil, err
 		}
-		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: AuditSubject, Data: data},
-			jetstream.WithMsgID(reqID), jetstream.WithExpectStream(AuditStream))
-		if err != nil {
-			return nil, storeError(ctx, "audit-log", err)
+		if res.duplicate {
+			return replayRecord(ctx, stream, res.seq, &rec)
 		}
-		if ack.Duplicate {
-			return replayRecord(ctx, stream, ack.Sequence, &rec)
-		}
-		log.Info("audit record stored", "request_id", reqID, "id", rec.ID, "seq", ack.Sequence, "doc_id", rec.DocID)
-		return &RecordReply{ID: rec.ID, Seq: ack.Sequence}, nil
+		log.Info("audit record stored", "request_id", reqID, "id", rec.ID, "seq", res.seq,
+			"doc_id", rec.DocID, "attempts", res.attempts)
+		return &RecordReply{ID: rec.ID, Seq: res.seq}, nil
 	}
 }
 
@@ -172,7 +184,7 @@ func checkRecord(in *recordInput) error {
 // replayRecord answers a request id the stream has already recorded: the
 // first record's reply when this one says the same, 409 when it does not.
 func replayRecord(ctx context.Context, stream jetstream.Stream, seq uint64, rec *AuditRecord) (*RecordReply, error) {
-	msg, err := stream.GetMsg(ctx, seq)
+	msg, err := getStored(ctx, stream, seq)
 	if err != nil {
 		return nil, storeError(ctx, "audit-log: reading the first record", err)
 	}

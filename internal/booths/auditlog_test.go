@@ -103,9 +103,13 @@ func TestAuditLogNeverStoresTheSSN(t *testing.T) {
 	want := booths.AuditRecord{
 		ID: got.ID, RequestID: reqID, Caller: "gateway", Action: booths.DefaultAuditAction, DocID: docID, Fee: 125,
 		UserMasked: "***-**-6789", UserHash: hex.EncodeToString(mac.Sum(nil)), RecordedAt: rec.RecordedAt,
+		PrevHash: "", Hash: rec.Hash,
 	}
 	if rec != want {
 		t.Errorf("stored %+v\nwant     %+v", rec, want)
+	}
+	if len(rec.Hash) != 64 || rec.Hash != rec.ChainHash() {
+		t.Errorf("hash %q, want the record's chain hash %q", rec.Hash, rec.ChainHash())
 	}
 	if _, err := time.Parse(time.RFC3339Nano, rec.RecordedAt); err != nil {
 		t.Errorf("recorded_at %q: %v", rec.RecordedAt, err)

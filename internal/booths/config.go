@@ -1,6 +1,7 @@
 package booths
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -29,6 +30,26 @@ type Config struct {
 	// Instance names this instance in discovery metadata ("instance");
 	// optional.
 	Instance string
+	// Replicas is how many copies JetStream keeps of the booths' stores
+	// (the AUDIT stream, the PAYMENTS ledger, the LICENSES store): 1 on a
+	// single server, 3 on a cluster; 0 means 1. A store that already has
+	// more replicas keeps them.
+	Replicas int
+}
+
+// MaxReplicas is the most replicas JetStream keeps of a stream.
+const MaxReplicas = 5
+
+// replicas returns the replica count to ask for, or an error naming a
+// count JetStream cannot keep.
+func (c Config) replicas() (int, error) {
+	switch {
+	case c.Replicas == 0:
+		return 1, nil
+	case c.Replicas < 0 || c.Replicas > MaxReplicas:
+		return 0, fmt.Errorf("replicas must be 1 to %d, got %d", MaxReplicas, c.Replicas)
+	}
+	return c.Replicas, nil
 }
 
 func (c Config) logger() *slog.Logger {

@@ -2,8 +2,10 @@
 // fee-calc (the fee for a license type, from a YAML fee table), payment (a
 // charge recorded once per request id in the JetStream KV bucket PAYMENTS),
 // license-printer (a PDF license kept in the JetStream object store LICENSES)
-// and audit-log (an append-only record in the stream AUDIT that never holds a
-// raw SSN). Start runs one of them, by name, on its own NATS connection;
-// each creates or updates the JetStream resources it needs, so any number of
-// instances may start at once.
+// and audit-log (an append-only, hash-chained record in the stream AUDIT
+// that never holds a raw SSN; internal/auditchain verifies the chain).
+// Start runs one of them, by name, on its own NATS connection; each creates
+// or updates the JetStream resources it needs with Config.Replicas copies
+// (never fewer than they already have), so any number of instances may
+// start at once.
 package booths

@@ -54,11 +54,16 @@ func startPayment(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, e
 	if err != nil {
 		return nil, err
 	}
+	replicas, err := storeReplicas(ctx, js, "KV_"+PaymentsBucket, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("payment: %w", err)
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      PaymentsBucket,
 		Description: "payment ledger: one charge per request id",
 		History:     1,
 		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("payment: creating KV bucket %s: %w", PaymentsBucket, err)

@@ -35,10 +35,15 @@ func startPrinter(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, e
 	if err != nil {
 		return nil, err
 	}
+	replicas, err := storeReplicas(ctx, js, "OBJ_"+LicenseBucket, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("license-printer: %w", err)
+	}
 	store, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      LicenseBucket,
 		Description: "printed licenses (PDF), named by license id",
 		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("license-printer: creating object store %s: %w", LicenseBucket, err)
