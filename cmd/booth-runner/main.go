@@ -34,6 +34,7 @@ func main() {
 	fs.StringVar(&cfg.FeeTable, "fees", booths.DefaultFeeTable, "fee-calc's YAML fee table")
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
 	_ = fs.Parse(os.Args[1:])
 	cfg.Booths = names
 	if fs.NArg() > 0 {

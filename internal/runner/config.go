@@ -41,6 +41,10 @@ type Config struct {
 	AuditKeyFile string
 	// InstanceName names this process in discovery metadata (host-pid).
 	InstanceName string
+	// Replicas is how many copies JetStream keeps of the booths' stores: 1
+	// on a single server (the default), 3 on a cluster. A store that
+	// already keeps more is left as it is.
+	Replicas int
 	// StartTimeout bounds connecting and starting the booths.
 	StartTimeout time.Duration
 	// DrainTimeout bounds each booth's drain at shutdown.
@@ -69,6 +73,9 @@ func (c *Config) setDefaults() {
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrainTimeout
 	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
 	if c.Identity == nil {
 		c.Identity = IdentityOptions
 	}
@@ -79,7 +86,8 @@ func (c *Config) setDefaults() {
 
 // Validate reports, wrapping ErrConfig, the first thing wrong with c once
 // defaults apply: nothing to run, an unknown or repeated booth, --demo with
-// --booth, a timeout that is not positive.
+// --booth, a timeout that is not positive, a replica count JetStream cannot
+// keep.
 func (c Config) Validate() error {
 	c.setDefaults()
 	known := strings.Join(booths.Names, ", ")
@@ -90,6 +98,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: nothing to run: give --demo or --booth NAME (one of %s)", ErrConfig, known)
 	case c.StartTimeout < 0 || c.DrainTimeout < 0:
 		return fmt.Errorf("%w: start and drain timeouts must be positive", ErrConfig)
+	case c.Replicas < 0 || c.Replicas > booths.MaxReplicas:
+		return fmt.Errorf("%w: --replicas must be 1 to %d (1 on a single server, 3 on a cluster), got %d",
+			ErrConfig, booths.MaxReplicas, c.Replicas)
 	}
 	for i, name := range c.Booths {
 		if !slices.Contains(booths.Names, name) {

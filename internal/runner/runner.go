@@ -42,7 +42,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, err
 	}
 	names := cfg.boothNames()
-	bcfg := booths.Config{FeeTable: cfg.FeeTable, Logger: cfg.Logger, Instance: cfg.InstanceName}
+	bcfg := booths.Config{FeeTable: cfg.FeeTable, Logger: cfg.Logger, Instance: cfg.InstanceName, Replicas: cfg.Replicas}
 	if slices.Contains(names, "audit-log") {
 		key, err := auditKey(cfg.AuditKeyFile, cfg.Logger)
 		if err != nil {

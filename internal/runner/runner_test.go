@@ -149,6 +149,9 @@ func TestValidate(t *testing.T) {
 		{"twice", runner.Config{Booths: []string{"payment", "payment"}}, `"payment" is given twice`},
 		{"demo and booth", runner.Config{Demo: true, Booths: []string{"payment"}}, "do not combine"},
 		{"negative drain", runner.Config{Demo: true, DrainTimeout: -time.Second}, "timeouts must be positive"},
+		{"three replicas", runner.Config{Demo: true, Replicas: 3}, ""},
+		{"too many replicas", runner.Config{Demo: true, Replicas: 6}, "--replicas must be 1 to 5"},
+		{"negative replicas", runner.Config{Demo: true, Replicas: -1}, "--replicas must be 1 to 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -250,4 +253,30 @@ func TestAuditKeyFile(t *testing.T) {
 			t.Errorf("user_hash %s, want the HMAC under the file's key %s", rec.UserHash, want)
 		}
 	})
+}
+
+func TestReplicasReachTheStores(t *testing.T) {
+	c := natstest.StartCluster(t, 3, nil)
+	r, err := runner.Start(t.Context(), runner.Config{
+		NATSURL: c.URLs(), Booths: []string{"audit-log", "payment"}, Replicas: 3, Logger: quiet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
+	nc, err := nats.Connect(c.URLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	for _, stream := range []string{booths.AuditStream, "KV_" + booths.PaymentsBucket} {
+		st, err := js.Stream(t.Context(), stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.CachedInfo().Config.Replicas; got != 3 {
+			t.Errorf("%s has %d replicas, want 3", stream, got)
+		}
+	}
 }
