@@ -28,7 +28,8 @@ var DeniedJetStream = []string{
 //     subjects "svc.<identity>.>" in queue group <identity> only, and the
 //     discovery subjects micro answers ("$SRV.<verb>", "$SRV.<verb>.<identity>[.<id>]");
 //   - publish: the request subject of every call the matrix grants it (a
-//     bridge also those of the identities it acts for), "svc.trace.<identity>",
+//     bridge also those of the identities it acts for), "svc.trace.<identity>"
+//     (a bridge also the trace subjects of those it acts for),
 //     "$SRV.>" for a bridge (discovery), and the JetStream API and data
 //     subjects of its grants; never the DeniedJetStream API;
 //   - a booth answers requests through allow_responses (one reply each).
@@ -54,6 +55,10 @@ func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error)
 	}
 	pub = append(pub, calls...)
 	pub = append(pub, trace)
+	for _, p := range id.ActsFor {
+		// The bridge records the hops it makes for those it acts for.
+		pub = append(pub, subjects.Prefix+".trace."+p)
+	}
 	if id.Kind == matrix.KindBridge {
 		pub = append(pub, "$SRV.>")
 	}

@@ -107,28 +107,25 @@ func tryConnect(t *testing.T, s *server.Server, opts ...nats.Option) error {
 	return err
 }
 
-// spy is a raw subscriber that counts what it is delivered.
+// spy is a raw subscriber that keeps what it is delivered.
 type spy struct {
 	nc  *nats.Conn
-	n   atomic.Int32
+	ch  chan *nats.Msg
 	mu  sync.Mutex
 	got []*nats.Msg
 }
 
 func newSpy(t *testing.T, nc *nats.Conn, subject, queue string) *spy {
 	t.Helper()
-	s := &spy{nc: nc}
-	cb := func(m *nats.Msg) {
-		s.n.Add(1)
-		s.mu.Lock()
-		s.got = append(s.got, m)
-		s.mu.Unlock()
-	}
+	// A channel subscription: the connection's reader puts each message in
+	// the channel in wire order, so after a flush round trip every message
+	// the server sent before its PONG is in it.
+	s := &spy{nc: nc, ch: make(chan *nats.Msg, 4096)}
 	var err error
 	if queue == "" {
-		_, err = nc.Subscribe(subject, cb)
+		_, err = nc.ChanSubscribe(subject, s.ch)
 	} else {
-		_, err = nc.QueueSubscribe(subject, queue, cb)
+		_, err = nc.ChanQueueSubscribe(subject, queue, s.ch)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -139,14 +136,23 @@ func newSpy(t *testing.T, nc *nats.Conn, subject, queue string) *spy {
 	return s
 }
 
-// settled returns the count once everything the server sent the spy has
-// arrived: a flush round trip follows every message queued before it.
+// settled returns how many messages the spy has been delivered, once
+// everything the server sent it has arrived.
 func (s *spy) settled(t *testing.T) int {
 	t.Helper()
 	if err := s.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return int(s.n.Load())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		select {
+		case m := <-s.ch:
+			s.got = append(s.got, m)
+		default:
+			return len(s.got)
+		}
+	}
 }
 
 // countingBooth runs service as an rpc.Booth on nc with a call verifier,
@@ -178,6 +184,11 @@ func startCountingBooth(t *testing.T, nc *nats.Conn, service string, paths ...st
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The server must hold the booth's subscriptions before another
+	// connection sends to them.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
 	}
 	return cb
 }

@@ -110,6 +110,11 @@ func startAuthBooth(t *testing.T, f *authFixture, s *server.Server, service stri
 			t.Fatal(err)
 		}
 	}
+	// The server must hold the booth's subscriptions before another
+	// connection sends to them.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	return ab
 }
 
