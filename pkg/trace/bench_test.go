@@ -2,8 +2,11 @@ package trace
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -137,4 +140,43 @@ func BenchmarkCall(b *testing.B) {
 			b.ReportMetric(float64(dropped), "dropped")
 		})
 	}
+}
+
+// BenchmarkGet measures Get's headers-only scan: 10,000 messages of 10
+// events each, each event its own trace, the wanted one in the last.
+func BenchmarkGet(b *testing.B) {
+	srv := natstest.Start(b)
+	nc := natstest.Connect(b, srv)
+	js := jsFor(b, nc)
+	ctx := context.Background()
+	if _, err := EnsureStream(ctx, js, StreamConfig{MaxAge: time.Hour, MaxBytes: 512 << 20, Memory: true}); err != nil {
+		b.Fatal(err)
+	}
+	const msgs, per = 10_000, 10
+	var want TraceID
+	for m := range msgs {
+		events := make([]Event, per)
+		ids := make([]string, per)
+		for i := range events {
+			events[i] = event(newTraceID(time.Now()), i)
+			ids[i] = events[i].TraceID.String()
+		}
+		want = events[per-1].TraceID
+		msg := &nats.Msg{Subject: "svc.trace.fee-calc", Header: nats.Header{}, Data: appendBatch(nil, events)}
+		msg.Header.Set(HeaderTraceIDs, strings.Join(ids, ","))
+		if _, err := js.PublishMsgAsync(msg); err != nil {
+			b.Fatal(err)
+		}
+		if m%1000 == 999 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
+	for b.Loop() {
+		got, err := Get(ctx, js, want)
+		if err != nil || len(got) != 1 {
+			b.Fatalf("Get = %d events, %v; want 1", len(got), err)
+		}
+	}
+	b.ReportMetric(msgs, "msgs-scanned/op")
 }

@@ -98,6 +98,14 @@ func TestNoEventLostAcrossServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := newPublisher(t, nc, "fee-calc", WithBuffer(10000), WithAckTimeout(time.Second), WithPublishTries(20, 50*time.Millisecond))
+	live := follow(t, jsFor(t, natstest.Connect(t, srv, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))))
+	natstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		s, err := js.Stream(ctx, "SVC_TRACE")
+		if err == nil && s.CachedInfo().State.Consumers != 1 {
+			err = fmt.Errorf("Follow's consumer is not there yet")
+		}
+		return err
+	})
 	tid := newTraceID(time.Now())
 	const per = 1000
 	emit := func(from int) {
@@ -132,8 +140,20 @@ func TestNoEventLostAcrossServerRestart(t *testing.T) {
 		seen[e.RequestID] = true
 	}
 	if len(got) != 3*per || len(seen) != 3*per {
-		t.Fatalf("read %d events (%d distinct), want %d published", len(got), len(seen), 3*per)
+		t.Fatalf("Get read %d events (%d distinct), want %d published", len(got), len(seen), 3*per)
 	}
+	// The live reader, following through the restart, saw each once too.
+	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		all := live.all()
+		seen := map[string]bool{}
+		for _, e := range all {
+			seen[e.RequestID] = true
+		}
+		if len(all) != 3*per || len(seen) != 3*per {
+			return fmt.Errorf("Follow read %d events (%d distinct), want %d", len(all), len(seen), 3*per)
+		}
+		return nil
+	})
 }
 
 // JetStream never acknowledges (a subscriber swallows the messages and no

@@ -16,42 +16,98 @@ import (
 // Follow calls fn with every event stored in SVC_TRACE from the time from
 // on, then with each new one as it arrives, until ctx ends (Follow then
 // returns nil) or fn returns an error (which Follow returns). A zero from
-// means now: only new events. Events come in stream order: a batch's events
-// together, hops of one trace possibly out of causal order (see
-// CausalOrder). Messages that are not valid batches are skipped.
+// means now: only events stored after Follow starts. Events come in stream
+// order: a batch's events together, hops of one trace possibly out of
+// causal order (see CausalOrder). Follow rides out NATS restarts and
+// reconnects: it resumes after the last message it handled, so no event is
+// skipped or repeated. Messages that are not valid batches are skipped. A
+// missing stream is CodeNotFound.
 func Follow(ctx context.Context, js jetstream.JetStream, from time.Time, fn func(Event) error) error {
+	var next uint64 // stream sequence to resume from; 0 until known
+	if from.IsZero() {
+		s, err := js.Stream(ctx, subjects.TraceStream)
+		if err != nil {
+			return followErr(err)
+		}
+		next = s.CachedInfo().State.LastSeq + 1
+	}
+	backoff := followBackoff
+	for {
+		progressed, err := followOnce(ctx, js, from, &next, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var fe fnError
+		if errors.As(err, &fe) {
+			return fe.err
+		}
+		if errors.Is(err, jetstream.ErrStreamNotFound) && next == 0 {
+			return followErr(err)
+		}
+		if progressed {
+			backoff = followBackoff
+		}
+		if !pause(ctx.Done(), backoff) {
+			return nil
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// followBackoff is the first wait before Follow resumes after an error.
+const followBackoff = 50 * time.Millisecond
+
+// fnError carries the error of Follow's callback.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+func followErr(err error) error {
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return rpc.Errorf(rpc.CodeNotFound, "following %s: %w", subjects.TraceStream, err)
+	}
+	return rpc.Errorf(rpc.CodeUnavailable, "following %s: %w", subjects.TraceStream, err)
+}
+
+// followOnce follows with one ordered consumer, from stream sequence *next
+// when known (else from the time from), until an error; it advances *next
+// past each message handled.
+func followOnce(ctx context.Context, js jetstream.JetStream, from time.Time, next *uint64, fn func(Event) error) (progressed bool, err error) {
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects:    []string{subjects.TraceWildcard},
-		DeliverPolicy:     jetstream.DeliverNewPolicy,
+		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
+		OptStartTime:      &from,
 		InactiveThreshold: 30 * time.Second,
 	}
-	if !from.IsZero() {
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &from
+	if *next > 0 {
+		cfg.DeliverPolicy, cfg.OptStartTime, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, nil, *next
 	}
 	cons, err := js.OrderedConsumer(ctx, subjects.TraceStream, cfg)
 	if err != nil {
-		return rpc.Errorf(rpc.CodeUnavailable, "following %s: %w", subjects.TraceStream, err)
+		return false, err
 	}
 	it, err := cons.Messages()
 	if err != nil {
-		return rpc.Errorf(rpc.CodeUnavailable, "following %s: %w", subjects.TraceStream, err)
+		return false, err
 	}
 	defer it.Stop()
 	for {
 		msg, err := it.Next(jetstream.NextContext(ctx))
-		if ctx.Err() != nil {
-			return nil
-		}
 		if err != nil {
-			return rpc.Errorf(rpc.CodeUnavailable, "following %s: %w", subjects.TraceStream, err)
+			return progressed, err
 		}
+		md, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		progressed, *next = true, md.Sequence.Stream+1
 		events, err := DecodeBatch(msg.Data())
 		if err != nil {
 			continue
 		}
 		for _, ev := range events {
 			if err := fn(ev); err != nil {
-				return err
+				return true, fnError{err}
 			}
 		}
 	}
