@@ -35,7 +35,7 @@ const (
 var ErrConfig = errors.New("bridge: bad config")
 
 // Config says how a Bridge behaves. The zero value, with TLS or InsecureH2C
-// set, is usable: setDefaults fills every limit.
+// and Caller set, is usable: setDefaults fills every limit.
 type Config struct {
 	// MaxBodyBytes bounds a call's request body (1 MiB); a larger one is
 	// refused with 413. It is lowered to fit the NATS connection's max
@@ -85,8 +85,16 @@ type Config struct {
 	// (health probes, curl).
 	DisableHTTP1 bool
 
-	// Identity is the caller name the bridge's rpc client sends ("bridge").
+	// Identity is the bridge's own identity ("bridge"): the actor of the
+	// calls it makes on its callers' behalf.
 	Identity string
+	// Caller says whom each request calls the mesh for (required): the
+	// identity of its verified client certificate (ClientCertificate), or
+	// one fixed identity on cleartext h2c (ActAs). The request is refused
+	// when it fails, and served with rpc.OnBehalfOf that identity otherwise,
+	// so a call signer in ClientOptions signs for it with Identity as the
+	// actor.
+	Caller CallerFunc
 	// ClientOptions are added to the rpc client's options (authentication,
 	// tracing, attempt timeout).
 	ClientOptions []rpc.Option
@@ -161,6 +169,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: TLS and InsecureH2C are exclusive", ErrConfig)
 	case c.TLS != nil && len(c.TLS.Certificates) == 0 && c.TLS.GetCertificate == nil && c.TLS.GetConfigForClient == nil:
 		return fmt.Errorf("%w: TLS has no server certificate", ErrConfig)
+	case c.Caller == nil:
+		return fmt.Errorf("%w: no Caller: set ClientCertificate to call for the identity of each client certificate, or ActAs on cleartext h2c", ErrConfig)
 	}
 	return nil
 }

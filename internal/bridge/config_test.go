@@ -28,6 +28,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"default above max", bridge.Config{InsecureH2C: true, MaxCallTimeout: 1}, "above MaxCallTimeout"},
 		{"negative body", bridge.Config{InsecureH2C: true, MaxBodyBytes: -1}, "MaxBodyBytes"},
 		{"bad bucket", bridge.Config{InsecureH2C: true, LicenseBucket: "a.b"}, "LicenseBucket"},
+		{"no caller", bridge.Config{InsecureH2C: true}, "no Caller"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +43,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 func TestServeRefusesH2COffLoopback(t *testing.T) {
 	t.Parallel()
 	nc := natstest.Connect(t, natstest.Start(t))
-	b, err := bridge.New(bridge.Config{InsecureH2C: true}, nc)
+	b, err := bridge.New(bridge.Config{InsecureH2C: true, Caller: bridge.ActAs("gateway")}, nc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,12 +31,13 @@ type mesh struct {
 }
 
 // startMesh runs NATS and a bridge serving h2c on 127.0.0.1 (or TLS when
-// cfg.TLS is set); tune adjusts the config before the bridge is made.
+// cfg.TLS is set) that calls for the gateway; tune adjusts the config
+// before the bridge is made.
 func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
 	t.Helper()
 	s := natstest.Start(t)
 	nc := natstest.Connect(t, s, nats.Name("bridge"))
-	cfg := bridge.Config{InsecureH2C: true, Logger: testLogger(t)}
+	cfg := bridge.Config{InsecureH2C: true, Caller: bridge.ActAs("gateway"), Logger: testLogger(t)}
 	if tune != nil {
 		tune(&cfg)
 	}

@@ -14,17 +14,29 @@ const (
 	licensesPrefix = "/v1/licenses/"
 )
 
-// ServeHTTP routes a request by its escaped path. The bridge routes itself
-// rather than through http.ServeMux so that every answer, 404 and 405
-// included, is a JSON error, and so that no path is cleaned or redirected
-// before it is validated: "/v1/call/a/%2E%2E/b" is refused, not rewritten.
+// ServeHTTP routes a request by its escaped path. Every request but the
+// health probes is first authenticated (Config.Caller) and then served on
+// behalf of its caller. The bridge routes itself rather than through
+// http.ServeMux so that every answer, 404 and 405 included, is a JSON error,
+// and so that no path is cleaned or redirected before it is validated:
+// "/v1/call/a/%2E%2E/b" is refused, not rewritten.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
-	switch {
-	case p == "/healthz":
+	switch p {
+	case "/healthz":
 		b.get(w, r, b.handleHealthz)
-	case p == "/readyz":
+		return
+	case "/readyz":
 		b.get(w, r, b.handleReadyz)
+		return
+	}
+	ar, err := b.authenticate(r)
+	if err != nil {
+		b.writeError(w, r, err)
+		return
+	}
+	r = ar
+	switch {
 	case p == servicesPath:
 		b.get(w, r, b.handleServices)
 	case strings.HasPrefix(p, servicesPath+"/"):
