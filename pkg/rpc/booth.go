@@ -97,6 +97,7 @@ func NewBooth(nc *nats.Conn, cfg BoothConfig, opts ...BoothOption) (*Booth, erro
 	for range o.concurrency {
 		go b.worker()
 	}
+	b.flush()
 	return b, nil
 }
 
@@ -118,8 +119,9 @@ func (b *Booth) Name() string { return b.name }
 // Info returns the booth's discovery information.
 func (b *Booth) Info() micro.Info { return b.svc.Info() }
 
-// HandleRaw serves path with an Endpoint that sees the raw request. A path
-// may be served once per booth; a stopped booth serves nothing new.
+// HandleRaw serves path with an Endpoint that sees the raw request. When it
+// returns, the server routes calls to path here. A path may be served once
+// per booth; a stopped booth serves nothing new.
 func (b *Booth) HandleRaw(path string, h Endpoint) error {
 	if h == nil {
 		return fmt.Errorf("booth %s: nil handler for %s", b.name, path)
@@ -131,6 +133,14 @@ func (b *Booth) HandleRaw(path string, h Endpoint) error {
 	segs, _ := subjects.SplitPath(path)
 	canonical := "/" + strings.Join(segs, "/")
 
+	if err := b.addEndpoint(canonical, subject, segs, h); err != nil {
+		return err
+	}
+	b.flush()
+	return nil
+}
+
+func (b *Booth) addEndpoint(canonical, subject string, segs []string, h Endpoint) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -140,7 +150,7 @@ func (b *Booth) HandleRaw(path string, h Endpoint) error {
 		return fmt.Errorf("booth %s: %s is already served", b.name, canonical)
 	}
 	ep := b.chain(h)
-	err = b.svc.AddEndpoint(strings.Join(segs, "_"), micro.HandlerFunc(func(r micro.Request) {
+	err := b.svc.AddEndpoint(strings.Join(segs, "_"), micro.HandlerFunc(func(r micro.Request) {
 		b.dispatch(ep, canonical, r)
 	}), micro.WithEndpointSubject(subject), micro.WithEndpointQueueGroup(b.name),
 		micro.WithEndpointMetadata(map[string]string{"path": canonical}))
@@ -149,6 +159,15 @@ func (b *Booth) HandleRaw(path string, h Endpoint) error {
 	}
 	b.paths[canonical] = true
 	return nil
+}
+
+// flush waits until the server has processed the booth's subscriptions, so
+// that calls made once NewBooth or HandleRaw returned are routed here. On a
+// broken connection the subscriptions are sent on reconnect.
+func (b *Booth) flush() {
+	if err := b.nc.FlushTimeout(subscribeTimeout); err != nil {
+		b.opts.log.Warn("booth: subscriptions not confirmed by the server", "service", b.name, "error", err)
+	}
 }
 
 // Stop drains the booth: it takes no new request (the queue group sends them
@@ -227,5 +246,10 @@ func (b *Booth) awaitDelivered(ctx context.Context) {
 	}
 }
 
-// flushTimeout bounds Stop's flush when its ctx has no deadline.
-const flushTimeout = 10 * time.Second
+const (
+	// flushTimeout bounds Stop's flush when its ctx has no deadline.
+	flushTimeout = 10 * time.Second
+	// subscribeTimeout bounds how long NewBooth and HandleRaw wait for the
+	// server to confirm the booth's subscriptions.
+	subscribeTimeout = 2 * time.Second
+)

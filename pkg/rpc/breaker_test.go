@@ -135,13 +135,13 @@ func TestBreakerOpensFailsFastProbesAndCloses(t *testing.T) {
 	before = calls.Load()
 	probe := make(chan error, 1)
 	go func() { probe <- call() }()
-	<-entered
+	recv(t, entered)
 	holding.Store(false)
 	if err := call(); !errors.Is(err, rpc.ErrBreakerOpen) {
 		t.Errorf("call during the probe: %v, want ErrBreakerOpen", err)
 	}
 	close(hold)
-	if err := <-probe; err != nil {
+	if err := recv(t, probe); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	probes := calls.Load() - before

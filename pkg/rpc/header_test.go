@@ -26,7 +26,7 @@ func TestHeadersReachHandler(t *testing.T) {
 	t.Parallel()
 	s := natstest.Start(t)
 	b := startBooth(t, s, "fee-calc")
-	got := make(chan seen, 1)
+	got := make(chan seen, 4)
 	handleRaw(t, b, "/calculate", func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
 		ci, found := rpc.CallInfoFromContext(ctx)
 		if !found {
@@ -70,7 +70,7 @@ func TestHeadersReachHandler(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Invoke: %v", err)
 			}
-			h := <-got
+			h := recv(t, got)
 			if err := tc.wantID(h.info.RequestID); err != nil {
 				t.Errorf("request id %q: %v", h.info.RequestID, err)
 			}
@@ -133,7 +133,7 @@ func TestRequestIDFreshPerCall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if first, second := <-ids, <-ids; first == second {
+	if first, second := recv(t, ids), recv(t, ids); first == second {
 		t.Errorf("two calls with one reused header shared request id %q", first)
 	}
 }

@@ -82,3 +82,15 @@ func within(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// recv receives from ch, failing the test if nothing comes within 5 s.
+func recv[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatalf("nothing received on %T within 5s", ch)
+		panic("unreachable")
+	}
+}
