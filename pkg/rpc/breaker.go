@@ -38,10 +38,13 @@ func (b *breakers) get(service string) *gobreaker.CircuitBreaker[*Message] {
 		MaxRequests: s.HalfOpenCalls,
 		Timeout:     s.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= s.Failures },
-		// Caller mistakes and cancellations say nothing of the booth's health.
+		// Caller mistakes and cancellations say nothing of the booth's
+		// health. With no instance running there is no booth to protect and
+		// the call already fails at once; counting it would keep refusing
+		// calls for OpenFor after an instance starts.
 		IsExcluded: func(err error) bool {
 			c := CodeOf(err)
-			return c.IsCallerMistake() || c == CodeCanceled
+			return c.IsCallerMistake() || c == CodeCanceled || noInstance(err)
 		},
 	}
 	if s.OnStateChange != nil {
@@ -78,4 +81,14 @@ func (b *breakers) middleware(next Endpoint) Endpoint {
 		}
 		return res, err
 	}
+}
+
+// noInstance reports whether a call failed because no instance was running:
+// its last attempt found none.
+func noInstance(err error) bool {
+	var ae *AttemptsError
+	if errors.As(err, &ae) {
+		return errors.Is(ae.Final(), ErrNoInstance)
+	}
+	return errors.Is(err, ErrNoInstance)
 }

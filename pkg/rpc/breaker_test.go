@@ -270,3 +270,24 @@ func TestBreakerIgnoresCallerMistakesAndCancellations(t *testing.T) {
 		t.Errorf("after 3 failures: breaker %q, want open", state)
 	}
 }
+
+// Calls made while no instance runs do not open the breaker: the first call
+// once an instance starts is served.
+func TestBreakerIgnoresNoInstance(t *testing.T) {
+	t.Parallel()
+	s := natstest.Start(t)
+	client := newClient(t, s, rpc.WithBreaker(rpc.BreakerSettings{Failures: 3, OpenFor: time.Minute, HalfOpenCalls: 1}))
+	for i := range 5 {
+		if _, err := client.CallRaw(context.Background(), "payment", "/charge", []byte(`{}`)); !errors.Is(err, rpc.ErrNoInstance) {
+			t.Fatalf("call %d: %v, want ErrNoInstance", i+1, err)
+		}
+	}
+	if state := client.BreakerState("payment"); state != "closed" {
+		t.Fatalf("after calls with no instance: breaker %q, want closed", state)
+	}
+	b := startBooth(t, s, "payment")
+	handleRaw(t, b, "/charge", func(context.Context, *rpc.Message) (*rpc.Message, error) { return ok() })
+	if _, err := client.CallRaw(context.Background(), "payment", "/charge", []byte(`{}`)); err != nil {
+		t.Errorf("first call once an instance runs: %v", err)
+	}
+}
