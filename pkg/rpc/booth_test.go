@@ -80,7 +80,7 @@ func TestHandleRefusesBadBodies(t *testing.T) {
 		{"trailing value", `{} {}`, "data after the JSON value"},
 		{"trailing garbage", `{"license_type":"x"}x`, "data after the JSON value"},
 		{"wrong field type", `{"license_type":5}`, `field "license_type": expected string, got JSON number`},
-		{"wrong top-level type", `[1,2]`, "expected a JSON object for rpc_test.FeeRequest, got JSON array"},
+		{"wrong top-level type", `[1,2]`, "expected JSON for rpc_test.FeeRequest, got JSON array"},
 		{"nested wrong type", `{"license_type":{"a":1}}`, `field "license_type": expected string, got JSON object`},
 	}
 	for _, tc := range tests {

@@ -50,7 +50,7 @@ func decodeBody(data []byte, v any) error {
 		case errors.As(err, &se):
 			return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, err)
 		case errors.As(err, &te) && te.Field == "":
-			return fmt.Errorf("expected a JSON object for %s, got JSON %s", te.Type, te.Value)
+			return fmt.Errorf("expected JSON for %s, got JSON %s", te.Type, te.Value)
 		case errors.As(err, &te):
 			return fmt.Errorf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
 		case errors.Is(err, io.ErrUnexpectedEOF):
