@@ -38,12 +38,13 @@ type recordRes struct {
 type chain struct {
 	gateway               *rpc.Client
 	pubGW, pubLic, pubAud *Publisher
+	booths                []*rpc.Booth
 }
 
-func startChain(t *testing.T, srv *server.Server, emit func(name string, nc *nats.Conn) Emitter) *chain {
+func startChain(t *testing.T, srv *server.Server, emit func(name string, nc *nats.Conn) Emitter, opts ...nats.Option) *chain {
 	t.Helper()
 	c := &chain{}
-	ncGW, ncLic, ncAud := natstest.Connect(t, srv), natstest.Connect(t, srv), natstest.Connect(t, srv)
+	ncGW, ncLic, ncAud := natstest.Connect(t, srv, opts...), natstest.Connect(t, srv, opts...), natstest.Connect(t, srv, opts...)
 	emGW, emLic, emAud := emit("gateway", ncGW), emit("license-printer", ncLic), emit("audit-log", ncAud)
 	c.pubGW, _ = emGW.(*Publisher)
 	c.pubLic, _ = emLic.(*Publisher)
@@ -55,6 +56,7 @@ func startChain(t *testing.T, srv *server.Server, emit func(name string, nc *nat
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = audit.Stop(context.Background()) })
+	c.booths = append(c.booths, audit)
 	if err := rpc.Handle(audit, "/record", func(ctx context.Context, req *recordReq) (*recordRes, error) {
 		if req.DocID == "missing" {
 			return nil, rpc.Errorf(rpc.CodeNotFound, "no document %q for 123-45-6789", req.DocID)
@@ -64,7 +66,7 @@ func startChain(t *testing.T, srv *server.Server, emit func(name string, nc *nat
 		t.Fatal(err)
 	}
 
-	toAudit, err := rpc.NewClient(ncLic, rpc.WithCaller("license-printer"),
+	toAudit, err := rpc.NewClient(ncLic, rpc.WithCaller("license-printer"), rpc.WithoutBreaker(),
 		rpc.WithAttemptMiddleware(ClientMiddleware(emLic, "license-printer")))
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +77,7 @@ func startChain(t *testing.T, srv *server.Server, emit func(name string, nc *nat
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = printer.Stop(context.Background()) })
+	c.booths = append(c.booths, printer)
 	if err := rpc.Handle(printer, "/generate", func(ctx context.Context, req *printReq) (*printRes, error) {
 		var rec recordRes
 		if err := toAudit.Call(ctx, "audit-log", "/record", recordReq{DocID: req.Name}, &rec); err != nil {
@@ -91,12 +94,22 @@ func startChain(t *testing.T, srv *server.Server, emit func(name string, nc *nat
 			t.Fatal(err)
 		}
 	}
-	c.gateway, err = rpc.NewClient(ncGW, rpc.WithCaller("gateway"),
+	// No circuit breakers: the restart test wants calls to resume at once.
+	c.gateway, err = rpc.NewClient(ncGW, rpc.WithCaller("gateway"), rpc.WithoutBreaker(),
 		rpc.WithAttemptMiddleware(ClientMiddleware(emGW, "gateway")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// stopBooths stops the booths while the server still runs.
+func (c *chain) stopBooths(t *testing.T) {
+	for _, b := range c.booths {
+		if err := b.Stop(context.Background()); err != nil {
+			t.Errorf("stopping %s: %v", b.Name(), err)
+		}
+	}
 }
 
 func publishers(t *testing.T) func(string, *nats.Conn) Emitter {

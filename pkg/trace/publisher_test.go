@@ -354,3 +354,75 @@ func TestPublisherBoundsMessagesAndDropsInvalidEvents(t *testing.T) {
 		t.Errorf("read %d events, path %d bytes, error %d bytes; want %d clamped events", len(got), len(got[0].Path), len(got[0].Error), n)
 	}
 }
+
+// Calls flow through gateway -> license-printer -> audit-log while the NATS
+// server restarts: every event the three publishers emitted is published,
+// and the stream holds exactly those, once each.
+func TestNoEventLostWhileCallsFlowAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	srv := natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: dir})
+	port := srv.Addr().(*net.TCPAddr).Port
+	reconnect := []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(20 * time.Millisecond)}
+	js := jsFor(t, natstest.Connect(t, srv, reconnect...))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := EnsureStream(ctx, js, StreamConfig{MaxAge: time.Hour, MaxBytes: 64 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	c := startChain(t, srv, func(name string, nc *nats.Conn) Emitter {
+		return newPublisher(t, nc, name, WithAckTimeout(time.Second), WithPublishTries(20, 50*time.Millisecond))
+	}, reconnect...)
+
+	callCtx := context.Background()
+	calls := func(n int) (ok int) {
+		for range n {
+			cctx, cancel := context.WithTimeout(callCtx, 200*time.Millisecond)
+			if c.gateway.Call(cctx, "license-printer", "/generate", printReq{Name: "Avery Johnson"}, nil) == nil {
+				ok++
+			}
+			cancel()
+		}
+		return ok
+	}
+	before := calls(50)
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	during := calls(5) // refused: no server
+	natstest.StartWith(t, embednats.Config{Port: port, StoreDir: dir})
+	var after int
+	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if after += calls(1); after == 0 {
+			return fmt.Errorf("no call succeeds yet after the restart")
+		}
+		return nil
+	})
+	after += calls(50)
+	t.Logf("calls that succeeded: %d before, %d while down, %d after the restart", before, during, after)
+	if before != 50 || during != 0 {
+		t.Errorf("%d calls before and %d while down succeeded, want 50 and 0", before, during)
+	}
+
+	c.stopBooths(t)
+	pubs := []*Publisher{c.pubGW, c.pubLic, c.pubAud}
+	closePublishers(t, pubs...) // fails on any drop
+	var published uint64
+	for _, p := range pubs {
+		published += p.Published()
+	}
+	read := follow(t, js)
+	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		all := read.all()
+		spans := map[SpanID]bool{}
+		for _, e := range all {
+			spans[e.SpanID] = true
+		}
+		if uint64(len(all)) != published || len(spans) != len(all) {
+			return fmt.Errorf("read %d events (%d distinct), want the %d published", len(all), len(spans), published)
+		}
+		return nil
+	})
+	// Each successful call is four hops; failed attempts add client events.
+	if least := uint64(4 * (before + after)); published < least {
+		t.Errorf("published %d events, want at least %d for %d successful calls", published, least, before+after)
+	}
+}
