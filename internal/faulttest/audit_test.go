@@ -74,18 +74,6 @@ func TestAuditSurvivesNodeLoss(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			leader := -1
-			natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
-				if leader = c.StreamLeader(booths.AuditStream); leader < 0 {
-					return errors.New("AUDIT has no leader")
-				}
-				return nil
-			})
-			victim := leader
-			if !tc.leader {
-				victim = (leader + 1) % 3
-			}
-
 			var acked atomic.Int64
 			writes := make([][]auditWrite, auditWriters)
 			var wg sync.WaitGroup
@@ -107,6 +95,15 @@ func TestAuditSurvivesNodeLoss(t *testing.T) {
 				}
 				return nil
 			})
+			leader := c.StreamLeader(booths.AuditStream)
+			if leader < 0 {
+				t.Fatal("AUDIT has no leader in the middle of the burst")
+			}
+			victim := leader
+			if !tc.leader {
+				victim = (leader + 1) % 3
+			}
+			t.Logf("%s: node %d goes down (AUDIT leader: node %d)", tc.name, victim+1, leader+1)
 			fault := time.Now()
 			if tc.crash {
 				faults.Crash(victim)
