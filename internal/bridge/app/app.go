@@ -14,6 +14,8 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/embednats"
+	"github.com/hms-svc/hms-svc/internal/natsauth"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // drainTimeout bounds how long Wait waits for the NATS connection to drain.
@@ -30,22 +32,23 @@ type App struct {
 	served  chan error    // Serve's result
 }
 
-// Start checks cfg, starts the embedded NATS server if needed, connects,
-// listens and serves until ctx ends; Wait then finishes the shutdown.
+// Start checks cfg and the credentials, starts the embedded NATS server if
+// needed, connects as the bridge identity, listens and serves until ctx
+// ends; Wait then finishes the shutdown.
 func Start(ctx context.Context, cfg Config) (_ *App, err error) {
-	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	creds, err := loadCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
 	bcfg := cfg.Bridge
-	bcfg.InsecureH2C = cfg.InsecureH2C
+	bcfg.TLS, bcfg.InsecureH2C = creds.serverTLS, cfg.InsecureH2C
+	bcfg.Identity, bcfg.Caller = cfg.Identity, creds.caller
+	bcfg.ClientOptions = append([]rpc.Option{rpc.WithAttemptMiddleware(creds.signer.Middleware())}, bcfg.ClientOptions...)
 	if bcfg.Logger == nil {
 		bcfg.Logger = cfg.Logger
-	}
-	if !cfg.InsecureH2C {
-		if bcfg.TLS, err = serverTLS(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA); err != nil {
-			return nil, err
-		}
 	}
 
 	a := &App{log: cfg.Logger, natsURL: cfg.NATSURL, closed: make(chan struct{}), served: make(chan error, 1)}
@@ -55,17 +58,17 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}()
 	if cfg.NATSURL == "" {
-		if err := a.startEmbedded(cfg); err != nil {
+		if err := a.startEmbedded(cfg, creds); err != nil {
 			return nil, err
 		}
 	}
-	a.nc, err = nats.Connect(a.natsURL,
-		nats.Name("broker-bridge"),
+	a.nc, err = nats.Connect(a.natsURL, append(creds.nats,
+		nats.Name(cfg.Identity),
 		nats.MaxReconnects(-1),
 		nats.ClosedHandler(func(*nats.Conn) { close(a.closed) }),
-	)
+	)...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s: %w", a.natsURL, err)
+		return nil, fmt.Errorf("connecting to NATS at %s as %s: %w", a.natsURL, cfg.Identity, err)
 	}
 	b, err := bridge.New(bcfg, a.nc)
 	if err != nil {
@@ -77,17 +80,18 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.addr = ln.Addr()
 	go func() { a.served <- b.Serve(ctx, ln) }()
-	mode := "https (HTTP/2, HTTP/1.1)"
+	mode := "https (HTTP/2, HTTP/1.1) with client certificates; calls for each certificate's identity"
 	if cfg.InsecureH2C {
-		mode = "cleartext h2c (loopback only)"
-	} else if cfg.TLSClientCA != "" {
-		mode += " with client certificates"
+		mode = "cleartext h2c (loopback only); calls for " + cfg.InsecureH2CAs
 	}
 	a.log.Info("bridge listening", "addr", a.addr.String(), "mode", mode, "nats", a.natsURL, "embedded", a.embed != nil)
 	return a, nil
 }
 
-func (a *App) startEmbedded(cfg Config) error {
+// startEmbedded runs the embedded NATS server with the mesh's
+// authorization: TLS with client certificates from the mesh CA, one NKey
+// user per identity of the matrix with its permissions, nobody else.
+func (a *App) startEmbedded(cfg Config, creds *credentials) error {
 	host, port, err := splitHostPort(cfg.NATSListen)
 	if err != nil {
 		return fmt.Errorf("--nats-listen: %w", err)
@@ -95,7 +99,13 @@ func (a *App) startEmbedded(cfg Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
-	a.embed, err = embednats.Start(embednats.Config{Host: host, Port: port, StoreDir: cfg.DataDir, ServerName: "broker-bridge"})
+	m := creds.matrix
+	a.embed, err = embednats.Start(embednats.Config{
+		Host: host, Port: port, StoreDir: cfg.DataDir, ServerName: "broker-bridge",
+		Tune: func(o *server.Options) error {
+			return natsauth.Apply(o, m, m.Keys(), natsauth.ServerFiles(cfg.MeshDir))
+		},
+	})
 	if err != nil {
 		return err
 	}

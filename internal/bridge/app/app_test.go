@@ -3,22 +3,62 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
-	"github.com/hms-svc/hms-svc/internal/bridge/testpki"
+	"github.com/hms-svc/hms-svc/internal/embednats"
+	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
+
+const matrixFile = "../../../deployments/matrix.yaml"
+
+// meshDir holds credentials for the demo matrix, made once by TestMain.
+var meshDir string
+
+func TestMain(m *testing.M) {
+	root, err := os.MkdirTemp("", "bridge-app")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	meshDir = filepath.Join(root, "mesh")
+	mx, err := matrix.Load(matrixFile)
+	if err == nil {
+		_, err = pki.Init(meshDir, mx.Identities(), pki.Options{})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(root)
+	os.Exit(code)
+}
+
+// config is a config on free ports with the test credentials.
+func config(t *testing.T) app.Config {
+	return app.Config{
+		Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(),
+		MeshDir: meshDir, MatrixFile: matrixFile,
+	}
+}
 
 func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 	t.Parallel()
@@ -27,22 +67,22 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 		cfg     app.Config
 		wantMsg string
 	}{
-		{"no TLS and no h2c", app.Config{Listen: "127.0.0.1:8443", NATSListen: "127.0.0.1:4222"},
-			"pass --tls-cert and --tls-key (and --tls-client-ca to require client certificates), or --insecure-h2c"},
-		{"h2c on all interfaces", app.Config{Listen: ":8443", NATSListen: "127.0.0.1:4222", InsecureH2C: true},
+		{"h2c on all interfaces", app.Config{Listen: ":8443", InsecureH2C: true, InsecureH2CAs: "gateway"},
 			`--insecure-h2c refused: --listen ":8443" is not a loopback address`},
-		{"h2c on a public address", app.Config{Listen: "192.0.2.1:8443", NATSListen: "127.0.0.1:4222", InsecureH2C: true},
+		{"h2c on a public address", app.Config{Listen: "192.0.2.1:8443", InsecureH2C: true, InsecureH2CAs: "gateway"},
 			"is not a loopback address"},
-		{"cert without key", app.Config{Listen: "127.0.0.1:8443", NATSListen: "127.0.0.1:4222", TLSCert: "c.pem"},
-			"--tls-cert and --tls-key go together"},
-		{"client CA alone", app.Config{Listen: "127.0.0.1:8443", NATSListen: "127.0.0.1:4222", TLSClientCA: "ca.pem", InsecureH2C: true},
-			"--tls-client-ca needs --tls-cert"},
-		{"h2c and TLS", app.Config{Listen: "127.0.0.1:8443", NATSListen: "127.0.0.1:4222", TLSCert: "c", TLSKey: "k", InsecureH2C: true},
-			"exclusive"},
-		{"public embedded NATS", app.Config{Listen: "127.0.0.1:8443", NATSListen: "0.0.0.0:4222", InsecureH2C: true},
+		{"h2c for no one", app.Config{InsecureH2C: true},
+			"--insecure-h2c needs --insecure-h2c-as IDENTITY"},
+		{"h2c-as without h2c", app.Config{InsecureH2CAs: "gateway"},
+			"--insecure-h2c-as only applies with --insecure-h2c"},
+		{"h2c-as not an identity", app.Config{InsecureH2C: true, InsecureH2CAs: "Gate way"},
+			`--insecure-h2c-as "Gate way": not an identity`},
+		{"public embedded NATS", app.Config{NATSListen: "0.0.0.0:4222"},
 			"--nats-listen \"0.0.0.0:4222\" refused"},
-		{"bad NATS port", app.Config{Listen: "127.0.0.1:8443", NATSListen: "127.0.0.1:x", InsecureH2C: true},
+		{"bad NATS port", app.Config{NATSListen: "127.0.0.1:x"},
 			"--nats-listen"},
+		{"bad listen address", app.Config{Listen: "8443"},
+			"--listen \"8443\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,8 +95,49 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 			}
 		})
 	}
-	if err := (&app.Config{}).Validate(); !errors.Is(err, app.ErrNoTransportSecurity) {
-		t.Errorf("empty config: err = %v, want ErrNoTransportSecurity", err)
+	if err := (&app.Config{}).Validate(); err != nil {
+		t.Errorf("the defaults: %v, want them valid", err)
+	}
+}
+
+// Without credentials the bridge does not start, and says how to make them.
+func TestMissingCredentialsSayHowToMakeThem(t *testing.T) {
+	t.Parallel()
+	partial := t.TempDir()
+	entries, err := os.ReadDir(meshDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() == "bridge.nk" {
+			continue
+		}
+		data, _ := os.ReadFile(filepath.Join(meshDir, e.Name()))
+		if err := os.WriteFile(filepath.Join(partial, e.Name()), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, dir, wantMsg string
+	}{
+		{"no folder", filepath.Join(t.TempDir(), "none"), "does not exist"},
+		{"no bridge NKey", partial, "bridge.nk is missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config(t)
+			cfg.MeshDir = tt.dir
+			_, err := app.Start(context.Background(), cfg)
+			if !errors.Is(err, app.ErrNoCredentials) || !strings.Contains(err.Error(), tt.wantMsg) ||
+				!strings.Contains(err.Error(), `"meshctl init --dir `+tt.dir+`"`) {
+				t.Errorf("err = %v, want ErrNoCredentials saying %q and how to run meshctl init", err, tt.wantMsg)
+			}
+		})
+	}
+	cfg := config(t)
+	cfg.InsecureH2C, cfg.InsecureH2CAs = true, "payment"
+	if _, err := app.Start(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "does not let bridge act for it") {
+		t.Errorf("--insecure-h2c-as payment: err = %v, want the matrix's refusal", err)
 	}
 }
 
@@ -88,14 +169,28 @@ func start(t *testing.T, cfg app.Config) (*app.App, context.CancelFunc) {
 	}
 }
 
-func client(t *testing.T, tlsCfg *tls.Config) *http.Client {
+// client speaks HTTP/2 only: over TLS as identity ("" presents no
+// certificate), or cleartext when h2c.
+func client(t *testing.T, identity string, h2c bool) *http.Client {
+	t.Helper()
 	var p http.Protocols
-	if tlsCfg == nil {
+	tr := &http.Transport{Protocols: &p}
+	if h2c {
 		p.SetUnencryptedHTTP2(true)
 	} else {
 		p.SetHTTP2(true)
+		tc, err := meshcreds.ClientTLS(meshDir, "gateway")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if identity == "" {
+			tc.Certificates = nil
+		} else if tc, err = meshcreds.ClientTLS(meshDir, identity); err != nil {
+			t.Fatal(err)
+		}
+		tr.TLSClientConfig = tc
 	}
-	c := &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	t.Cleanup(c.CloseIdleConnections)
 	return c
 }
@@ -111,19 +206,30 @@ func get(t *testing.T, c *http.Client, url string) (int, int, []byte) {
 	return res.StatusCode, res.ProtoMajor, data
 }
 
-func TestEmbeddedNATSKeepsJetStreamDataAcrossRestarts(t *testing.T) {
-	t.Parallel()
-	data := t.TempDir()
-	cfg := app.Config{Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: data, InsecureH2C: true}
-	a, stop := start(t, cfg)
-	c := client(t, nil)
-	if status, proto, body := get(t, c, "http://"+a.Addr().String()+"/readyz"); status != 200 || proto != 2 {
-		t.Fatalf("/readyz: %d over HTTP/%d %s", status, proto, body)
-	}
-	nc, err := nats.Connect(a.NATSURL())
+// connectAs connects to the app's NATS with identity's credentials.
+func connectAs(t *testing.T, a *app.App, identity string) *nats.Conn {
+	t.Helper()
+	opts, err := meshcreds.ClientOptions(meshDir, identity)
 	if err != nil {
 		t.Fatal(err)
 	}
+	nc, err := nats.Connect(a.NATSURL(), opts...)
+	if err != nil {
+		t.Fatalf("connecting as %s: %v", identity, err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+func TestEmbeddedNATSKeepsJetStreamDataAcrossRestarts(t *testing.T) {
+	t.Parallel()
+	cfg := config(t)
+	a, stop := start(t, cfg)
+	c := client(t, "gateway", false)
+	if status, proto, body := get(t, c, "https://"+a.Addr().String()+"/readyz"); status != 200 || proto != 2 {
+		t.Fatalf("/readyz: %d over HTTP/%d %s", status, proto, body)
+	}
+	nc := connectAs(t, a, "license-printer")
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	store, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "LICENSES"})
@@ -139,50 +245,93 @@ func TestEmbeddedNATSKeepsJetStreamDataAcrossRestarts(t *testing.T) {
 	stop()
 
 	a, _ = start(t, cfg)
-	status, proto, body := get(t, c, "http://"+a.Addr().String()+"/v1/licenses/lic-1")
+	status, proto, body := get(t, c, "https://"+a.Addr().String()+"/v1/licenses/lic-1")
 	if status != 200 || proto != 2 || !bytes.Equal(body, pdf) {
 		t.Errorf("after restart: %d over HTTP/%d %q, want 200 and the stored PDF", status, proto, body)
 	}
 }
 
-func TestTLSFilesServeHTTP2AndRequireClientCertificates(t *testing.T) {
+// The embedded server is the mesh's: TLS with a client certificate and an
+// NKey from the matrix, or nothing.
+func TestEmbeddedNATSAdmitsOnlyMeshIdentities(t *testing.T) {
 	t.Parallel()
-	pki := testpki.New(t)
-	s := natstest.Start(t)
-	a, _ := start(t, app.Config{
-		Listen: "127.0.0.1:0", NATSURL: s.ClientURL(),
-		TLSCert: pki.ServerCert, TLSKey: pki.ServerKey, TLSClientCA: pki.CAFile,
-	})
-	url := "https://" + a.Addr().String() + "/readyz"
-	if status, proto, body := get(t, client(t, pki.ClientTLS(true)), url); status != 200 || proto != 2 {
-		t.Errorf("with a client certificate: %d over HTTP/%d %s, want 200 over HTTP/2", status, proto, body)
+	a, _ := start(t, config(t))
+	gw, err := meshcreds.ClientTLS(meshDir, "gateway")
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := client(t, pki.ClientTLS(false)).Get(url)
-	if !handshakeRefused(err) {
-		t.Errorf("without a client certificate: err = %v, want a refused handshake", err)
-	}
-}
-
-func TestBadTLSFilesAreRefused(t *testing.T) {
-	t.Parallel()
-	pki := testpki.New(t)
 	tests := []struct {
-		name, cert, key, ca, wantMsg string
+		name string
+		opts []nats.Option
 	}{
-		{"missing cert", "/nonexistent.pem", pki.ServerKey, "", "loading --tls-cert/--tls-key"},
-		{"key of another cert", pki.ServerCert, pki.ClientKey, "", "loading --tls-cert/--tls-key"},
-		{"CA is not PEM", pki.ServerCert, pki.ServerKey, pki.ServerKey, "holds no PEM certificate"},
+		{"anonymous plaintext", nil},
+		{"certificate without NKey", []nats.Option{nats.Secure(gw)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := app.Start(context.Background(), app.Config{
-				Listen: "127.0.0.1:0", NATSURL: "nats://127.0.0.1:1",
-				TLSCert: tt.cert, TLSKey: tt.key, TLSClientCA: tt.ca,
-			})
-			if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
-				t.Errorf("err = %v, want one containing %q", err, tt.wantMsg)
+			nc, err := nats.Connect(a.NATSURL(), append(tt.opts, nats.Timeout(2*time.Second), nats.NoReconnect())...)
+			if err == nil {
+				nc.Close()
+				t.Fatal("connected, want refused")
 			}
 		})
+	}
+	connectAs(t, a, "gateway") // the real credentials connect
+}
+
+func TestHTTPSRequiresAMeshClientCertificate(t *testing.T) {
+	t.Parallel()
+	a, _ := start(t, config(t))
+	url := "https://" + a.Addr().String() + "/readyz"
+	if status, proto, body := get(t, client(t, "gateway", false), url); status != 200 || proto != 2 {
+		t.Errorf("gateway: %d over HTTP/%d %s, want 200 over HTTP/2", status, proto, body)
+	}
+	_, err := client(t, "", false).Get(url)
+	if !handshakeRefused(err) {
+		t.Errorf("without a client certificate: err = %v, want a refused handshake", err)
+	}
+	status, _, body := get(t, client(t, "payment", false), "https://"+a.Addr().String()+"/v1/services")
+	if status != 403 || !strings.Contains(string(body), `"code":403`) {
+		t.Errorf("payment's certificate: %d %s, want a 403 JSON error", status, body)
+	}
+}
+
+func TestInsecureH2CActsForTheNamedIdentity(t *testing.T) {
+	t.Parallel()
+	cfg := config(t)
+	cfg.InsecureH2C, cfg.InsecureH2CAs = true, "gateway"
+	a, _ := start(t, cfg)
+	status, proto, body := get(t, client(t, "", true), "http://"+a.Addr().String()+"/v1/services")
+	if status != 200 || proto != 2 {
+		t.Errorf("/v1/services over h2c: %d over HTTP/%d %s, want 200 over HTTP/2", status, proto, body)
+	}
+}
+
+// With --nats the bridge joins an external server with its own credentials.
+func TestExternalNATSIsJoinedWithTheBridgeCredentials(t *testing.T) {
+	t.Parallel()
+	mx, err := matrix.Load(matrixFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mx, err = mx.LoadKeys(meshDir); err != nil {
+		t.Fatal(err)
+	}
+	s := natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: t.TempDir(), Tune: func(o *server.Options) error {
+		return natsauth.Apply(o, mx, mx.Keys(), natsauth.ServerFiles(meshDir))
+	}})
+	cfg := config(t)
+	cfg.NATSURL = s.ClientURL()
+	a, _ := start(t, cfg)
+	if status, _, body := get(t, client(t, "gateway", false), "https://"+a.Addr().String()+"/readyz"); status != 200 {
+		t.Errorf("/readyz: %d %s, want 200", status, body)
+	}
+	cz, err := s.Connz(&server.ConnzOptions{Username: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cz.Conns) != 1 || cz.Conns[0].Name != "bridge" {
+		t.Errorf("connections %+v, want the bridge's", cz.Conns)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/pkg/subjects"
 )
 
 // Defaults of Config.
@@ -15,32 +16,45 @@ const (
 	DefaultListen     = "127.0.0.1:8443"
 	DefaultNATSListen = "127.0.0.1:4222"
 	DefaultDataDir    = ".mesh/data"
+	DefaultMeshDir    = ".mesh"
+	DefaultMatrix     = "deployments/matrix.yaml"
+	DefaultIdentity   = bridge.DefaultIdentity
 )
 
-// ErrNoTransportSecurity is matched by the error Validate returns when
-// neither TLS files nor InsecureH2C are given.
-var ErrNoTransportSecurity = errors.New("refusing to serve without transport security")
+// ErrNoCredentials is matched by the error Start returns when the
+// credentials folder is missing or incomplete.
+var ErrNoCredentials = errors.New("no mesh credentials")
 
 // Config is the process configuration of broker-bridge; its fields mirror
-// the command's flags, which the error messages name.
+// the command's flags, which the error messages name. Security is not
+// optional: the HTTPS listener requires client certificates signed by the
+// mesh CA, and NATS (embedded or not) is reached with the bridge's
+// certificate and NKey. Only InsecureH2C turns TLS off, on loopback only.
 type Config struct {
 	// Listen is the HTTP address (--listen, 127.0.0.1:8443).
 	Listen string
-	// NATSURL is an external NATS server (--nats); empty starts an embedded
-	// one on NATSListen (--nats-listen, 127.0.0.1:4222; port 0 picks a free
-	// port) with JetStream data in DataDir (--data, .mesh/data).
+	// NATSURL is an external NATS server (--nats), joined with the bridge
+	// identity's credentials; empty starts an embedded one on NATSListen
+	// (--nats-listen, 127.0.0.1:4222; port 0 picks a free port) with
+	// JetStream data in DataDir (--data, .mesh/data).
 	NATSURL    string
 	NATSListen string
 	DataDir    string
-	// TLSCert and TLSKey are the server's PEM files (--tls-cert,
-	// --tls-key); with TLSClientCA (--tls-client-ca) clients must present a
-	// certificate that CA signed.
-	TLSCert, TLSKey, TLSClientCA string
+	// MeshDir is the credentials folder `meshctl init` writes (--mesh-dir,
+	// .mesh); MatrixFile is the Access & Authorization Matrix (--matrix,
+	// deployments/matrix.yaml).
+	MeshDir    string
+	MatrixFile string
+	// Identity is the bridge's identity in the matrix ("bridge").
+	Identity string
 	// InsecureH2C serves cleartext HTTP/2 on a loopback Listen address
-	// (--insecure-h2c).
-	InsecureH2C bool
-	// Bridge holds the bridge's limits; its TLS and InsecureH2C are set
-	// from the fields above.
+	// (--insecure-h2c), for benchmarks. No certificate names the client
+	// there, so InsecureH2CAs (--insecure-h2c-as) must name the one
+	// identity the bridge calls for, one the matrix lets it act for.
+	InsecureH2C   bool
+	InsecureH2CAs string
+	// Bridge holds the bridge's limits; its TLS, InsecureH2C, Identity,
+	// Caller and call signing are set from the fields above.
 	Bridge bridge.Config
 	// Logger receives the process's logs (slog.Default()).
 	Logger *slog.Logger
@@ -56,26 +70,36 @@ func (c *Config) setDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}
+	if c.MeshDir == "" {
+		c.MeshDir = DefaultMeshDir
+	}
+	if c.MatrixFile == "" {
+		c.MatrixFile = DefaultMatrix
+	}
+	if c.Identity == "" {
+		c.Identity = DefaultIdentity
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 }
 
 // Validate reports the first problem of c, after defaults are applied, in
-// the command's terms.
+// the command's terms. It reads no file: Start checks the credentials.
 func (c *Config) Validate() error {
-	tlsFiles := c.TLSCert != "" || c.TLSKey != ""
+	c.setDefaults()
 	switch {
-	case (c.TLSCert == "") != (c.TLSKey == ""):
-		return errors.New("--tls-cert and --tls-key go together: pass both")
-	case c.TLSClientCA != "" && !tlsFiles:
-		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.InsecureH2C && tlsFiles:
-		return errors.New("--insecure-h2c and --tls-cert/--tls-key are exclusive: pass one")
-	case !c.InsecureH2C && !tlsFiles:
-		return fmt.Errorf("%w: pass --tls-cert and --tls-key (and --tls-client-ca to require client certificates), or --insecure-h2c for cleartext HTTP/2 on a loopback --listen address", ErrNoTransportSecurity)
 	case c.InsecureH2C && !bridge.IsLoopback(c.Listen):
-		return fmt.Errorf("--insecure-h2c refused: --listen %q is not a loopback address; serve TLS with --tls-cert and --tls-key instead", c.Listen)
+		return fmt.Errorf("--insecure-h2c refused: --listen %q is not a loopback address; drop --insecure-h2c to serve HTTPS with client certificates", c.Listen)
+	case c.InsecureH2CAs != "" && !c.InsecureH2C:
+		return errors.New("--insecure-h2c-as only applies with --insecure-h2c: over HTTPS each client certificate names its caller")
+	case c.InsecureH2C && c.InsecureH2CAs == "":
+		return errors.New("--insecure-h2c needs --insecure-h2c-as IDENTITY (e.g. gateway): cleartext HTTP/2 carries no client certificate, so name the one identity the bridge calls for")
+	}
+	if c.InsecureH2CAs != "" {
+		if err := subjects.ValidateService(c.InsecureH2CAs); err != nil {
+			return fmt.Errorf("--insecure-h2c-as %q: not an identity: %v", c.InsecureH2CAs, err)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("--listen %q: %v", c.Listen, err)
@@ -87,7 +111,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--nats-listen %q: %v", c.NATSListen, err)
 	}
 	if !bridge.IsLoopback(c.NATSListen) {
-		return fmt.Errorf("--nats-listen %q refused: the embedded NATS server has no authentication yet, so it listens on loopback only", c.NATSListen)
+		return fmt.Errorf("--nats-listen %q refused: the embedded NATS server serves one machine, on loopback; past one machine run a NATS cluster (meshctl nats-config) and pass --nats", c.NATSListen)
 	}
 	return nil
 }

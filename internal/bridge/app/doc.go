@@ -1,6 +1,8 @@
 // Package app is the broker-bridge process: it turns the command's flags
-// into a running bridge. It loads TLS files, starts an embedded NATS server
-// with JetStream when no external NATS URL is given, connects, serves the
-// bridge, and on shutdown finishes requests in flight, drains NATS and stops
-// the embedded server, in that order.
+// into a running, secure bridge. It reads the matrix and the credentials
+// folder, starts an embedded NATS server with JetStream and the mesh's
+// authorization (mTLS, an NKey user per identity) when no external NATS URL
+// is given, connects as the bridge identity, serves HTTPS with client
+// certificates required, and on shutdown finishes requests in flight,
+// drains NATS and stops the embedded server, in that order.
 package app
