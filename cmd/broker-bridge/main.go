@@ -1,7 +1,8 @@
 // Command broker-bridge is the HTTP/2 entry of the mesh: it serves the
-// bridge API (see internal/bridge) and, unless --nats names an external
-// server, runs an embedded NATS server with JetStream, so one command runs
-// a whole mesh on one machine.
+// bridge API (see internal/bridge) over HTTPS with client certificates and,
+// unless --nats names an external server, runs an embedded NATS server with
+// JetStream and the matrix's authorization, so one command runs a whole
+// mesh on one machine. Its credentials come from --mesh-dir (meshctl init).
 package main
 
 import (
@@ -63,10 +64,10 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, error) {
 	fs.StringVar(&cfg.NATSURL, "nats", "", "URL of an external NATS server; empty runs an embedded one")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", app.DefaultNATSListen, "address of the embedded NATS server (loopback only; port 0 picks one)")
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "JetStream data directory of the embedded NATS server")
-	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate of the bridge (HTTPS with HTTP/2)")
-	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
-	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA; clients must present a certificate it signed")
-	fs.BoolVar(&cfg.InsecureH2C, "insecure-h2c", false, "serve cleartext HTTP/2 instead of TLS (loopback --listen only)")
+	fs.StringVar(&cfg.MeshDir, "mesh-dir", app.DefaultMeshDir, "credentials folder written by meshctl init (CA, certificates, NKeys)")
+	fs.StringVar(&cfg.MatrixFile, "matrix", app.DefaultMatrix, "Access & Authorization Matrix")
+	fs.BoolVar(&cfg.InsecureH2C, "insecure-h2c", false, "serve cleartext HTTP/2 instead of HTTPS, on a loopback --listen only (benchmarks); needs --insecure-h2c-as")
+	fs.StringVar(&cfg.InsecureH2CAs, "insecure-h2c-as", "", "with --insecure-h2c: the identity every request calls for (e.g. gateway), which the matrix must let the bridge act for")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -16,6 +18,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -23,11 +28,32 @@ import (
 // so the tests can signal a real process.
 const asMain = "BROKER_BRIDGE_TEST_MAIN"
 
+// meshDir holds credentials for the demo matrix, made once by TestMain.
+var meshDir string
+
+const matrixFile = "../../deployments/matrix.yaml"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
 		os.Exit(run(os.Args[1:], os.Stderr))
 	}
-	os.Exit(m.Run())
+	root, err := os.MkdirTemp("", "broker-bridge")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	meshDir = filepath.Join(root, "mesh")
+	mx, err := matrix.Load(matrixFile)
+	if err == nil {
+		_, err = pki.Init(meshDir, mx.Identities(), pki.Options{})
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(root)
+	os.Exit(code)
 }
 
 func command(args ...string) *exec.Cmd {
@@ -36,16 +62,20 @@ func command(args ...string) *exec.Cmd {
 	return cmd
 }
 
-func TestRefusesToStartWithoutTransportSecurity(t *testing.T) {
+func TestRefusesToStartInsecurelyOrWithoutCredentials(t *testing.T) {
 	t.Parallel()
+	none := filepath.Join(t.TempDir(), "none")
 	tests := []struct {
-		name    string
-		args    []string
-		wantMsg string
+		name     string
+		args     []string
+		wantCode int
+		wantMsg  string
 	}{
-		{"no TLS and no h2c", []string{"--nats", "nats://127.0.0.1:1"}, "pass --tls-cert and --tls-key"},
-		{"h2c off loopback", []string{"--insecure-h2c", "--listen", "0.0.0.0:8443"}, "--insecure-h2c refused"},
-		{"stray argument", []string{"--insecure-h2c", "serve"}, "unexpected arguments"},
+		{"h2c off loopback", []string{"--insecure-h2c", "--insecure-h2c-as", "gateway", "--listen", "0.0.0.0:8443"}, 2, "--insecure-h2c refused"},
+		{"h2c for no one", []string{"--insecure-h2c"}, 2, "--insecure-h2c needs --insecure-h2c-as IDENTITY"},
+		{"stray argument", []string{"serve"}, 2, "unexpected arguments"},
+		{"no credentials", []string{"--mesh-dir", none, "--matrix", matrixFile, "--nats", "nats://127.0.0.1:1"}, 1,
+			"no mesh credentials: --mesh-dir " + none + ` does not exist; create them with "meshctl init --dir ` + none + `"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,8 +83,8 @@ func TestRefusesToStartWithoutTransportSecurity(t *testing.T) {
 			cmd := command(tt.args...)
 			cmd.Stderr = &stderr
 			err := cmd.Run()
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
-				t.Errorf("exit: %v, want status 2", err)
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != tt.wantCode {
+				t.Errorf("exit: %v, want status %d", err, tt.wantCode)
 			}
 			if !strings.Contains(stderr.String(), tt.wantMsg) {
 				t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantMsg)
@@ -65,12 +95,15 @@ func TestRefusesToStartWithoutTransportSecurity(t *testing.T) {
 
 var listening = regexp.MustCompile(`msg="bridge listening" addr=(\S+) .* nats=(\S+)`)
 
-// TestSIGTERMFinishesInFlightCallsAndExitsZero starts the command with its
-// embedded NATS, calls a slow booth through it, sends SIGTERM while the call
-// is in flight, and checks the call still succeeds and the exit is clean.
+// TestSIGTERMFinishesInFlightCallsAndExitsZero starts the command as it
+// runs by default (HTTPS with client certificates, its embedded secure
+// NATS), calls a slow booth through it as the gateway, sends SIGTERM while
+// the call is in flight, and checks the call still succeeds and the exit is
+// clean.
 func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	t.Parallel()
-	cmd := command("--insecure-h2c", "--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data", t.TempDir())
+	cmd := command("--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data", t.TempDir(),
+		"--mesh-dir", meshDir, "--matrix", matrixFile)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +127,11 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	rest := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stderr); rest <- string(b) }()
 
-	nc, err := nats.Connect(natsURL)
+	creds, err := meshcreds.ClientOptions(meshDir, "license-printer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(natsURL, creds...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,9 +153,13 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	gw, err := meshcreds.ClientTLS(meshDir, "gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var p http.Protocols
-	p.SetUnencryptedHTTP2(true)
-	c := &http.Client{Transport: &http.Transport{Protocols: &p}, Timeout: 10 * time.Second}
+	p.SetHTTP2(true)
+	c := &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: gw}, Timeout: 10 * time.Second}
 	type result struct {
 		status int
 		body   string
@@ -126,7 +167,7 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := c.Post("http://"+addr+"/v1/call/license-printer/generate", "application/json", strings.NewReader(`{}`))
+		res, err := c.Post("https://"+addr+"/v1/call/license-printer/generate", "application/json", strings.NewReader(`{}`))
 		if err != nil {
 			done <- result{err: err}
 			return
