@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/hms-svc/hms-svc/internal/meshcreds"
 )
 
 // newHTTPClient returns a client that speaks HTTP/2 only: cleartext (prior
@@ -47,4 +49,17 @@ func newHTTPClient(insecureH2C bool, certFile, keyFile, caFile string, timeout t
 	}
 	tr.TLSClientConfig = cfg
 	return &http.Client{Transport: tr, Timeout: timeout}, nil
+}
+
+// meshClient returns a client that speaks HTTP/2 over TLS with identity's
+// client certificate from the credentials folder dir, trusting only the mesh
+// CA.
+func meshClient(dir, identity string, timeout time.Duration) (*http.Client, error) {
+	cfg, err := meshcreds.ClientTLS(dir, identity)
+	if err != nil {
+		return nil, fmt.Errorf("%w (\"make run\" does it)", err)
+	}
+	var protos http.Protocols
+	protos.SetHTTP2(true)
+	return &http.Client{Transport: &http.Transport{Protocols: &protos, TLSClientConfig: cfg}, Timeout: timeout}, nil
 }

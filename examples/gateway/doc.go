@@ -2,5 +2,8 @@
 // same-day license through the bridge over HTTP/2, calling fee-calc
 // /calculate, payment /charge, license-printer /generate and audit-log
 // /record in one trace, and prints the license URL and the payment receipt.
-// IssueLicense holds the flow so tests can run it.
+// It authenticates to the bridge with the gateway's client certificate from
+// the credentials folder (--mesh-dir, .mesh), and with --save-license
+// downloads the PDF through the bridge. IssueLicense holds the flow so
+// tests can run it.
 package main

@@ -127,10 +127,10 @@ func startBooths(t *testing.T, s *server.Server, pdf []byte, flaky bool) *seenCa
 }
 
 // startBridge serves a bridge over s on 127.0.0.1 (h2c when tlsCfg is nil)
-// and returns its base URL.
-func startBridge(t *testing.T, s *server.Server, tlsCfg *tls.Config) string {
+// that calls for whom caller names, and returns its base URL.
+func startBridge(t *testing.T, s *server.Server, tlsCfg *tls.Config, caller bridge.CallerFunc) string {
 	t.Helper()
-	cfg := bridge.Config{InsecureH2C: tlsCfg == nil, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg := bridge.Config{InsecureH2C: tlsCfg == nil, Caller: caller, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	scheme := "http"
 	if tlsCfg != nil {
 		cfg.TLS, scheme = tlsCfg, "https"
@@ -174,7 +174,7 @@ func TestIssueLicenseOverH2C(t *testing.T) {
 	s := natstest.Start(t)
 	pdf := []byte("%PDF-1.4\nProfessional Engineer: Avery Johnson\n%%EOF\n")
 	seen := startBooths(t, s, pdf, false)
-	base := startBridge(t, s, nil)
+	base := startBridge(t, s, nil, bridge.ActAs("gateway"))
 	c, err := newHTTPClient(true, "", "", "", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestRetriedChargeKeepsItsIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	s := natstest.Start(t)
 	seen := startBooths(t, s, []byte("%PDF-1.4\n"), true)
-	base := startBridge(t, s, nil)
+	base := startBridge(t, s, nil, bridge.ActAs("gateway"))
 	c, _ := newHTTPClient(true, "", "", "", 10*time.Second)
 	t.Cleanup(c.CloseIdleConnections)
 
@@ -232,7 +232,7 @@ func TestIssueLicenseStopsAtTheFirstFailure(t *testing.T) {
 	t.Parallel()
 	s := natstest.Start(t)
 	seen := startBooths(t, s, []byte("%PDF-1.4\n"), false)
-	base := startBridge(t, s, nil)
+	base := startBridge(t, s, nil, bridge.ActAs("gateway"))
 	c, _ := newHTTPClient(true, "", "", "", 10*time.Second)
 	t.Cleanup(c.CloseIdleConnections)
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -26,9 +27,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	bridgeURL := fs.String("bridge", "", "bridge base URL (default http://127.0.0.1:8443 with --insecure-h2c, https://127.0.0.1:8443 otherwise)")
 	h2c := fs.Bool("insecure-h2c", false, "speak cleartext HTTP/2 to a bridge on loopback")
-	cert := fs.String("cert", "", "PEM client certificate for the bridge")
+	meshDir := fs.String("mesh-dir", ".mesh", "credentials folder (meshctl init): the CA and --identity's client certificate")
+	identity := fs.String("identity", "gateway", "identity whose client certificate in --mesh-dir is presented to the bridge")
+	cert := fs.String("cert", "", "PEM client certificate for the bridge (instead of --mesh-dir)")
 	key := fs.String("key", "", "PEM private key of --cert")
-	ca := fs.String("ca", "", "PEM CA that signed the bridge's certificate")
+	ca := fs.String("ca", "", "PEM CA that signed the bridge's certificate (instead of --mesh-dir)")
+	save := fs.String("save-license", "", "download the license PDF through the bridge to this file")
 	timeout := fs.Duration("timeout", 15*time.Second, "time the whole flow may take")
 	var a Applicant
 	fs.StringVar(&a.Name, "name", "Avery Johnson", "applicant's name")
@@ -45,20 +49,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gateway:", err)
 		return 2
 	}
-	client, err := newHTTPClient(*h2c, *cert, *key, *ca, *timeout)
+	var client *http.Client
+	if *h2c || *cert != "" || *key != "" || *ca != "" {
+		client, err = newHTTPClient(*h2c, *cert, *key, *ca, *timeout)
+	} else {
+		client, err = meshClient(*meshDir, *identity, *timeout)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "gateway:", err)
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	began := time.Now()
 	issued, err := IssueLicense(ctx, client, base, a)
 	if err != nil {
 		fmt.Fprintln(stderr, "gateway: issuing the license:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "license: %s\nreceipt: %s\nfee:     %s %s\naudit:   %s\ntrace:   %s\n",
-		issued.LicenseURL, issued.Receipt, issued.Fee, issued.Currency, issued.AuditID, issued.TraceID)
+	fmt.Fprintf(stdout, "license: %s\nreceipt: %s\nfee:     %s %s\naudit:   %s\ntrace:   %s\ntook:    %v\n",
+		issued.LicenseURL, issued.Receipt, issued.Fee, issued.Currency, issued.AuditID, issued.TraceID,
+		time.Since(began).Round(time.Microsecond))
+	if *save != "" {
+		n, err := DownloadLicense(ctx, client, issued.LicenseURL, *save)
+		if err != nil {
+			fmt.Fprintln(stderr, "gateway:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "pdf:     %s (%d bytes, starts with %s)\n", *save, n, pdfMagic)
+	}
 	return 0
 }
 
