@@ -67,6 +67,31 @@ func (n *Node) Restart() {
 // URL returns node i's client URL.
 func (c *Cluster) URL(i int) string { return fmt.Sprintf("nats://127.0.0.1:%d", c.ports[i]) }
 
+// WaitPeers waits until the JetStream meta leader counts every running
+// node as a peer that can hold a replica. WaitReady does not: right after
+// a start, a stream of as many replicas as nodes may find "no suitable
+// peers for placement" until every node has reported to the leader.
+func (c *Cluster) WaitPeers(timeout time.Duration) {
+	c.tb.Helper()
+	CheckFor(c.tb, timeout, 20*time.Millisecond, func() error {
+		running := 0
+		for _, s := range c.nodes {
+			if s != nil {
+				running++
+			}
+		}
+		for _, s := range c.nodes {
+			if s != nil && s.JetStreamIsLeader() {
+				if peers := s.JetStreamClusterPeers(); len(peers) < running {
+					return fmt.Errorf("meta leader knows %d JetStream peers %v, want %d", len(peers), peers, running)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no JetStream meta leader")
+	})
+}
+
 // StreamState returns stream's state as node i stores it (not as the
 // stream leader reports it), from the node's own monitoring data.
 func (c *Cluster) StreamState(i int, stream string) (server.StreamState, error) {
