@@ -1,6 +1,8 @@
 // Command booth-runner runs booths on a NATS mesh: the demo license booths
 // (--demo, or --booth NAME for some of them) until SIGINT or SIGTERM, then
-// drains them and exits 0.
+// drains them and exits 0. Each booth connects with its own identity's
+// credentials from --mesh-dir and checks every call's token against
+// --matrix; there is no way to run one without.
 package main
 
 import (
@@ -35,6 +37,8 @@ func main() {
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
+	meshDir := fs.String("mesh-dir", ".mesh", "credentials folder written by meshctl init: each booth connects with its own")
+	matrixFile := fs.String("matrix", "deployments/matrix.yaml", "Access & Authorization Matrix every call's token is checked against")
 	_ = fs.Parse(os.Args[1:])
 	cfg.Booths = names
 	if fs.NArg() > 0 {
@@ -46,7 +50,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := runner.Run(ctx, cfg); err != nil {
+	secured, err := runner.Secure(cfg, *meshDir, *matrixFile)
+	if err == nil {
+		err = secured.Run(ctx)
+	}
+	if err != nil {
 		log.Error("booth-runner failed", "error", err)
 		if errors.Is(err, runner.ErrConfig) {
 			os.Exit(2)

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // Defaults of a Config.
@@ -52,6 +53,10 @@ type Config struct {
 	// Identity returns the connection options that authenticate a booth as
 	// its identity; IdentityOptions when nil.
 	Identity func(identity string) ([]nats.Option, error)
+	// BoothOptions returns the rpc options of one booth, added to its
+	// booths.Config.BoothOptions: Verifiers makes each booth check every
+	// call's token. None when nil.
+	BoothOptions func(booth string) ([]rpc.BoothOption, error)
 	// Logger receives the runner's and the booths' logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -111,6 +116,20 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// boothConfig returns base with booth's own BoothOptions added (its call
+// verifier).
+func (c Config) boothConfig(base booths.Config, booth string) (booths.Config, error) {
+	if c.BoothOptions == nil {
+		return base, nil
+	}
+	opts, err := c.BoothOptions(booth)
+	if err != nil {
+		return base, fmt.Errorf("options of %s: %w", booth, err)
+	}
+	base.BoothOptions = append(slices.Clone(base.BoothOptions), opts...)
+	return base, nil
 }
 
 // boothNames returns the booths c runs.
