@@ -4,6 +4,8 @@
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
 //	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH]
 //	                    [--cluster-size N --cluster-node I] [--write-deployments DIR]
+//	meshctl ready [--bridge https://127.0.0.1:8443] [--dir .mesh] [--identity gateway]
+//	              [--timeout 30s] [--service NAME]...
 package main
 
 import (

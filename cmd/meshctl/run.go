@@ -13,6 +13,7 @@ const usage = `usage: meshctl <command> [flags]
 commands:
   init         create or complete the credentials folder (CA, certificates, NKeys)
   nats-config  print the NATS server config generated from the matrix
+  ready        wait until the bridge is ready and services have instances
 
 Run "meshctl <command> -h" for a command's flags.
 `
@@ -29,6 +30,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runInit(args[1:], stdout, stderr)
 	case "nats-config":
 		err = runNATSConfig(args[1:], stdout, stderr)
+	case "ready":
+		err = runReady(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
