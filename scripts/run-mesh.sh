@@ -54,6 +54,29 @@ on_signal() {
 	echo "run-mesh: stopped"
 	exit 0
 }
+# alive reports whether every process started so far still runs.
+alive() {
+	local pid
+	for pid in $bridge_pid $booths_pid; do
+		kill -0 "$pid" 2>/dev/null || return 1
+	done
+}
+# ready waits until the bridge answers (and the services it names have
+# instances), and fails at once if a process of the mesh stops meanwhile.
+ready() {
+	"$BIN/meshctl" ready --bridge "https://$BRIDGE" --dir "$MESH_DIR" --timeout 30s "$@" &
+	local pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if ! alive; then
+			kill "$pid" 2>/dev/null
+			echo "run-mesh: a process of the mesh stopped; see its log above" >&2
+			return 1
+		fi
+		sleep 0.2 &
+		wait $! || true
+	done
+	wait "$pid"
+}
 trap on_signal INT TERM
 trap stop_all EXIT
 
@@ -64,15 +87,14 @@ set -m
 	--mesh-dir "$MESH_DIR" --matrix "$MATRIX" &
 bridge_pid=$!
 set +m
-"$BIN/meshctl" ready --bridge "https://$BRIDGE" --dir "$MESH_DIR" --timeout 30s >/dev/null
+ready >/dev/null
 
 set -m
 "$BIN/booth-runner" --demo --nats "$NATS_URL" --mesh-dir "$MESH_DIR" --matrix "$MATRIX" \
 	--audit-key-file "$MESH_DIR/audit.key" &
 booths_pid=$!
 set +m
-"$BIN/meshctl" ready --bridge "https://$BRIDGE" --dir "$MESH_DIR" --timeout 30s \
-	--service fee-calc --service payment --service license-printer --service audit-log
+ready --service fee-calc --service payment --service license-printer --service audit-log
 
 cat <<MSG
 
@@ -89,7 +111,7 @@ Ctrl-C stops the mesh.
 MSG
 
 # Wait until a signal comes, or until a child ends on its own (an error).
-while kill -0 "$bridge_pid" 2>/dev/null && kill -0 "$booths_pid" 2>/dev/null; do
+while alive; do
 	sleep 0.5 &
 	wait $! || true
 done
