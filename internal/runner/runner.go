@@ -59,7 +59,11 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 		}
 		r.conns = append(r.conns, nc)
-		b, err := booths.Start(ctx, nc, name, bcfg)
+		own, err := cfg.boothConfig(bcfg, name)
+		if err != nil {
+			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
+		}
+		b, err := booths.Start(ctx, nc, name, own)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("starting %s: %w", name, err), r.Stop(context.WithoutCancel(ctx)))
 		}

@@ -281,3 +281,60 @@ func TestReplicasReachTheStores(t *testing.T) {
 		}
 	}
 }
+
+// Each booth gets its own BoothOptions (its call verifier); a booth whose
+// options cannot be made is not started, and nothing is left running.
+func TestBoothOptionsReachEachBooth(t *testing.T) {
+	s := natstest.Start(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	cfg := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"payment", "audit-log"}, Logger: quiet(),
+		BoothOptions: func(booth string) ([]rpc.BoothOption, error) {
+			return []rpc.BoothOption{rpc.WithBoothMiddleware(func(next rpc.Endpoint) rpc.Endpoint {
+				return func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
+					mu.Lock()
+					seen[booth]++
+					mu.Unlock()
+					return next(ctx, req)
+				}
+			})}, nil
+		}}
+	r, err := runner.Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
+	client, err := rpc.NewClient(natstest.Connect(t, s), rpc.WithAttemptTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Call(t.Context(), "payment", "/charge", booths.ChargeRequest{Amount: 125, Currency: "USD"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if seen["payment"] != 1 || seen["audit-log"] != 0 {
+		t.Errorf("middleware runs %v, want one in payment's", seen)
+	}
+	mu.Unlock()
+
+	t.Run("options that fail", func(t *testing.T) {
+		s := natstest.Start(t)
+		cfg := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"fee-calc", "payment"}, FeeTable: feeTable, Logger: quiet(),
+			BoothOptions: func(booth string) ([]rpc.BoothOption, error) {
+				if booth == "payment" {
+					return nil, errors.New("no verifier key")
+				}
+				return nil, nil
+			}}
+		_, err := runner.Start(t.Context(), cfg)
+		if err == nil || !strings.Contains(err.Error(), "options of payment: no verifier key") {
+			t.Errorf("got %v, want it to name payment's options", err)
+		}
+		natstest.CheckFor(t, 2*time.Second, 10*time.Millisecond, func() error {
+			if got := connNames(t, s); len(got) > 0 {
+				return fmt.Errorf("connections %v left open", got)
+			}
+			return nil
+		})
+	})
+}
