@@ -1,0 +1,167 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Op is one call under load; an error fails the run.
+type Op func(ctx context.Context) error
+
+// Result is what one run measured.
+type Result struct {
+	// Calls counts the calls completed in the measured window.
+	Calls uint64
+	// Elapsed is the measured window.
+	Elapsed time.Duration
+	// CPU is the CPU time the whole process used in the window (rusage).
+	CPU time.Duration
+	// Latency holds every measured call's latency.
+	Latency *Histogram
+}
+
+// Rate returns the calls per second.
+func (r Result) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Calls) / r.Elapsed.Seconds()
+}
+
+// CPUPer1000 returns the process's CPU seconds per 1000 calls.
+func (r Result) CPUPer1000() float64 {
+	if r.Calls == 0 {
+		return 0
+	}
+	return r.CPU.Seconds() * 1000 / float64(r.Calls)
+}
+
+// Closed runs op from callers goroutines, each calling again as soon as its
+// call returns, for warm then for d, and measures the second period. Each
+// latency is timed from the call's start.
+func Closed(ctx context.Context, callers int, warm, d time.Duration, op Op) (Result, error) {
+	if callers < 1 {
+		return Result{}, fmt.Errorf("bench: callers must be at least 1, got %d", callers)
+	}
+	var (
+		measuring atomic.Bool
+		stop      atomic.Bool
+		firstErr  atomic.Pointer[error]
+		wg        sync.WaitGroup
+	)
+	hists := make([]Histogram, callers)
+	counts := make([]uint64, callers)
+	for i := range callers {
+		wg.Go(func() {
+			h := &hists[i]
+			for !stop.Load() {
+				start := time.Now()
+				err := op(ctx)
+				lat := time.Since(start)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					stop.Store(true)
+					return
+				}
+				if measuring.Load() {
+					h.Record(lat)
+					counts[i]++
+				}
+			}
+		})
+	}
+	if !pauseCtx(ctx, warm) {
+		stop.Store(true)
+	}
+	cpu0, t0 := cpuTime(), time.Now()
+	measuring.Store(true)
+	pauseCtx(ctx, d)
+	measuring.Store(false)
+	res := Result{Elapsed: time.Since(t0), CPU: cpuTime() - cpu0, Latency: &Histogram{}}
+	stop.Store(true)
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return res, *e
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	for i := range hists {
+		res.Latency.Merge(&hists[i])
+		res.Calls += counts[i]
+	}
+	return res, nil
+}
+
+// Open runs op at a fixed rate (calls per second) for d, open loop: calls
+// are scheduled at fixed times whatever the earlier ones do, handed to up
+// to workers goroutines, and each latency is timed from the call's
+// scheduled send, so a call that waited for a worker or for a late
+// scheduler counts its wait.
+func Open(ctx context.Context, rate, workers int, d time.Duration, op Op) (Result, error) {
+	if rate < 1 || workers < 1 {
+		return Result{}, fmt.Errorf("bench: rate and workers must be at least 1, got %d and %d", rate, workers)
+	}
+	n := int(d.Seconds() * float64(rate))
+	interval := time.Second / time.Duration(rate)
+	sched := make(chan time.Time, n)
+	hists := make([]Histogram, workers)
+	var (
+		wg       sync.WaitGroup
+		firstErr atomic.Pointer[error]
+		failed   atomic.Bool
+	)
+	for i := range workers {
+		wg.Go(func() {
+			for at := range sched {
+				if failed.Load() {
+					continue
+				}
+				if err := op(ctx); err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					failed.Store(true)
+					continue
+				}
+				hists[i].Record(time.Since(at))
+			}
+		})
+	}
+	cpu0 := cpuTime()
+	start := time.Now().Add(time.Millisecond)
+	for i := 0; i < n && !failed.Load() && ctx.Err() == nil; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(at); wait > 0 {
+			time.Sleep(wait)
+		}
+		sched <- at
+	}
+	close(sched)
+	wg.Wait()
+	res := Result{Elapsed: time.Since(start), CPU: cpuTime() - cpu0, Latency: &Histogram{}}
+	if e := firstErr.Load(); e != nil {
+		return res, *e
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	for i := range hists {
+		res.Latency.Merge(&hists[i])
+	}
+	res.Calls = res.Latency.Count()
+	return res, nil
+}
+
+// pauseCtx waits d or until ctx ends; it reports whether d passed.
+func pauseCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

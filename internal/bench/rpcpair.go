@@ -1,0 +1,346 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
+)
+
+// The sides of the in-process pairs.
+const (
+	// SideMesh is pkg/rpc with everything on: TLS+NKey connection, call
+	// tokens signed and verified, breaker, retry, deadline, tracing.
+	SideMesh = "mesh"
+	// SideMeshNoTrace is SideMesh with tracing switched off.
+	SideMeshNoTrace = "mesh, tracing off"
+	// SideRaw is a raw nats.go request to a plain micro endpoint doing the
+	// same JSON work, on the same secure server over the same kind of
+	// TLS+NKey connection.
+	SideRaw = "raw"
+	// SideRawPlain is SideRaw on a server without TLS or authentication.
+	SideRawPlain = "raw, plaintext server"
+)
+
+// RPCPair is the in-process fixture of the pkg/rpc-versus-raw-NATS pairs:
+// the real fee-calc booth and a plain micro endpoint on one secure embedded
+// server, a gateway client of each, and the same plain endpoint on a
+// plaintext server as a reference.
+type RPCPair struct {
+	secure, plain *server.Server
+	conns         []*nats.Conn
+	booth         *rpc.Booth
+	raws          []micro.Service
+	client        *rpc.Client
+	rawNC         *nats.Conn
+	plainNC       *nats.Conn
+	js            jetstream.JetStream
+	pubs          []*trace.Publisher
+
+	tracing atomic.Bool
+	traced  atomic.Uint64 // calls completed with tracing on
+}
+
+// rawSubject is the plain endpoint's subject.
+const rawSubject = "svc." + RawService + ".calculate"
+
+// NewRPCPair starts the fixture: servers with stores under dir, the
+// credentials c, the fee table at feeTable.
+func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair, err error) {
+	p := &RPCPair{}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	if p.secure, err = c.StartSecure(filepath.Join(dir, "secure")); err != nil {
+		return nil, err
+	}
+	if p.plain, err = StartPlain(filepath.Join(dir, "plain")); err != nil {
+		return nil, err
+	}
+	work, err := NewFeeWork(feeTable)
+	if err != nil {
+		return nil, err
+	}
+	conn := func(identity string) (*nats.Conn, error) {
+		nc, err := c.Connect(p.secure.ClientURL(), identity)
+		if err == nil {
+			p.conns = append(p.conns, nc)
+		}
+		return nc, err
+	}
+
+	// Trace stream and publishers, as the mesh will run them.
+	admin, err := conn("bridge")
+	if err != nil {
+		return nil, err
+	}
+	if p.js, err = jetstream.New(admin); err != nil {
+		return nil, err
+	}
+	if _, err := trace.EnsureStream(ctx, p.js, trace.StreamConfig{}); err != nil {
+		return nil, err
+	}
+
+	// The real fee-calc booth: token verifier, tracing (switchable).
+	boothNC, err := conn("fee-calc")
+	if err != nil {
+		return nil, err
+	}
+	boothPub, err := trace.NewPublisher(boothNC, "fee-calc")
+	if err != nil {
+		return nil, err
+	}
+	p.pubs = append(p.pubs, boothPub)
+	verifier, err := rpc.NewCallVerifier("fee-calc", c.Matrix)
+	if err != nil {
+		return nil, err
+	}
+	p.booth, err = booths.Start(ctx, boothNC, "fee-calc", booths.Config{
+		FeeTable: feeTable, Logger: slog.New(slog.DiscardHandler),
+		BoothOptions: []rpc.BoothOption{rpc.WithBoothMiddleware(
+			Switchable(&p.tracing, trace.ServerMiddleware(boothPub, "fee-calc-bench")),
+			verifier.Middleware(),
+		)},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The gateway's client: signer, tracing (switchable), and the default
+	// breaker, retries and deadline.
+	clientNC, err := conn("gateway")
+	if err != nil {
+		return nil, err
+	}
+	clientPub, err := trace.NewPublisher(clientNC, "gateway")
+	if err != nil {
+		return nil, err
+	}
+	p.pubs = append(p.pubs, clientPub)
+	signer, err := rpcSigner(c, "gateway")
+	if err != nil {
+		return nil, err
+	}
+	p.client, err = rpc.NewClient(clientNC, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(
+		Switchable(&p.tracing, trace.ClientMiddleware(clientPub, "gateway")),
+		signer.Middleware(),
+	))
+	if err != nil {
+		return nil, err
+	}
+
+	// The plain micro endpoint, on the secure server and on the plain one.
+	rawBooth, err := conn(RawService)
+	if err != nil {
+		return nil, err
+	}
+	if p.rawNC, err = conn("gateway"); err != nil {
+		return nil, err
+	}
+	plainBooth, err := nats.Connect(p.plain.ClientURL())
+	if err != nil {
+		return nil, err
+	}
+	p.conns = append(p.conns, plainBooth)
+	if p.plainNC, err = nats.Connect(p.plain.ClientURL()); err != nil {
+		return nil, err
+	}
+	p.conns = append(p.conns, p.plainNC)
+	for _, nc := range []*nats.Conn{rawBooth, plainBooth} {
+		svc, err := rawEndpoint(nc, work)
+		if err != nil {
+			return nil, err
+		}
+		p.raws = append(p.raws, svc)
+	}
+	return p, nil
+}
+
+// rawEndpoint serves the plain micro endpoint on nc.
+func rawEndpoint(nc *nats.Conn, work *FeeWork) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{
+		Name: RawService, Version: "1.0.0", QueueGroup: RawService,
+		Endpoint: &micro.EndpointConfig{
+			Subject: rawSubject,
+			Handler: micro.HandlerFunc(func(r micro.Request) {
+				out, err := work.Do(r.Data())
+				if err != nil {
+					_ = r.Error("400", err.Error(), nil)
+					return
+				}
+				_ = r.Respond(out)
+			}),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: raw endpoint: %w", err)
+	}
+	if err := nc.Flush(); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// Op returns the call of side.
+func (p *RPCPair) Op(side string) (Op, error) {
+	mesh := func(ctx context.Context) error {
+		_, err := p.client.CallRaw(ctx, "fee-calc", "/calculate", FeeBody)
+		return err
+	}
+	raw := func(nc *nats.Conn) Op {
+		return func(context.Context) error {
+			msg, err := nc.Request(rawSubject, FeeBody, 5*time.Second)
+			if err != nil {
+				return err
+			}
+			if code := msg.Header.Get(micro.ErrorCodeHeader); code != "" {
+				return fmt.Errorf("raw endpoint answered %s: %s", code, msg.Header.Get(micro.ErrorHeader))
+			}
+			return nil
+		}
+	}
+	switch side {
+	case SideMesh:
+		return func(ctx context.Context) error {
+			err := mesh(ctx)
+			if err == nil {
+				p.traced.Add(1)
+			}
+			return err
+		}, nil
+	case SideMeshNoTrace:
+		return mesh, nil
+	case SideRaw:
+		return raw(p.rawNC), nil
+	case SideRawPlain:
+		return raw(p.plainNC), nil
+	}
+	return nil, fmt.Errorf("bench: unknown side %q", side)
+}
+
+// Use sets the fixture up for side (tracing on for SideMesh only).
+func (p *RPCPair) Use(side string) { p.tracing.Store(side == SideMesh) }
+
+// TraceCount is the tracing row's evidence: events emitted, acknowledged
+// by JetStream, read back from SVC_TRACE, and the events the traced calls
+// should have made (two per call: the gateway's attempt and the booth's
+// handling).
+type TraceCount struct {
+	Emitted, Published, Dropped, Read, Expected uint64
+}
+
+// Lost returns the events emitted and never read back.
+func (t TraceCount) Lost() int64 { return int64(t.Emitted) - int64(t.Read) }
+
+// FinishTracing closes the publishers (flushing what they hold) and counts
+// the events stored in SVC_TRACE.
+func (p *RPCPair) FinishTracing(ctx context.Context) (TraceCount, error) {
+	p.tracing.Store(false)
+	var tc TraceCount
+	var errs []error
+	for _, pub := range p.pubs {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		errs = append(errs, pub.Close(cctx))
+		cancel()
+		st := pub.Stats()
+		tc.Published += st.Published
+		tc.Dropped += pub.Dropped()
+		tc.Emitted += st.Published + pub.Dropped() + uint64(st.Pending)
+	}
+	tc.Expected = 2 * p.traced.Load()
+	n, err := countTraceEvents(ctx, p.js)
+	tc.Read = n
+	return tc, errors.Join(append(errs, err)...)
+}
+
+// countTraceEvents reads SVC_TRACE from its start to its last message and
+// counts the events in its batches.
+func countTraceEvents(ctx context.Context, js jetstream.JetStream) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, "SVC_TRACE")
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	last := info.State.LastSeq
+	if info.State.Msgs == 0 {
+		return 0, nil
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for {
+		batch, err := cons.Fetch(500, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return n, err
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			events, err := trace.DecodeBatch(msg.Data())
+			if err != nil {
+				return n, fmt.Errorf("bench: a trace batch does not decode: %w", err)
+			}
+			n += uint64(len(events))
+			md, err := msg.Metadata()
+			if err != nil {
+				return n, err
+			}
+			if md.Sequence.Stream >= last {
+				return n, nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return n, err
+		}
+		if got == 0 {
+			return n, fmt.Errorf("bench: SVC_TRACE stopped delivering before message %d", last)
+		}
+	}
+}
+
+// Close stops everything the fixture started.
+func (p *RPCPair) Close() {
+	for _, pub := range p.pubs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = pub.Close(ctx)
+		cancel()
+	}
+	if p.booth != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = p.booth.Stop(ctx)
+		cancel()
+	}
+	for _, s := range p.raws {
+		_ = s.Stop()
+	}
+	for _, nc := range p.conns {
+		nc.Close()
+	}
+	for _, s := range []*server.Server{p.secure, p.plain} {
+		if s != nil {
+			s.Shutdown()
+			s.WaitForShutdown()
+		}
+	}
+}
