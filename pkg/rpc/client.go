@@ -40,7 +40,11 @@ func NewClient(nc *nats.Conn, opts ...Option) (*Client, error) {
 		c.breakers = &breakers{settings: o.breaker}
 		chain = append(chain, c.breakers.middleware)
 	}
-	chain = append(chain, retry(o.retries, o.backoff), attemptDeadline(o.attemptTimeout))
+	var budgets *retryBudgets
+	if !o.budgetOff && o.retries > 0 {
+		budgets = newRetryBudgets(o.budgetRatio, o.budgetFloor)
+	}
+	chain = append(chain, retry(o.retries, o.backoff, budgets), attemptDeadline(o.attemptTimeout))
 	chain = append(chain, o.attemptMW...)
 	c.call = Chain(chain...)(transport(nc))
 	return c, nil

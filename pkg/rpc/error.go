@@ -88,19 +88,31 @@ func MessageOf(err error) string {
 // attempt's error.
 type AttemptsError struct {
 	Attempts []error
+	// Refused, when not nil, says why a retry the call was due was not
+	// made: the service's retry budget was spent (errors.Is
+	// ErrRetryBudgetExhausted).
+	Refused error
 }
 
-// Error lists every attempt's error.
+// Error lists every attempt's error, and the refused retry if any.
 func (a *AttemptsError) Error() string {
-	parts := make([]string, len(a.Attempts))
+	parts := make([]string, len(a.Attempts), len(a.Attempts)+1)
 	for i, err := range a.Attempts {
 		parts[i] = fmt.Sprintf("attempt %d: %v", i+1, err)
+	}
+	if a.Refused != nil {
+		parts = append(parts, "no retry: "+a.Refused.Error())
 	}
 	return strings.Join(parts, "; ")
 }
 
-// Unwrap returns every attempt's error.
-func (a *AttemptsError) Unwrap() []error { return a.Attempts }
+// Unwrap returns every attempt's error, and Refused if set.
+func (a *AttemptsError) Unwrap() []error {
+	if a.Refused == nil {
+		return a.Attempts
+	}
+	return append(a.Attempts[:len(a.Attempts):len(a.Attempts)], a.Refused)
+}
 
 // Final returns the last attempt's error.
 func (a *AttemptsError) Final() error {

@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -22,6 +23,9 @@ type clientOptions struct {
 	backoff        time.Duration
 	breaker        BreakerSettings
 	breakerOff     bool
+	budgetRatio    float64
+	budgetFloor    float64
+	budgetOff      bool
 	caller         string
 	attemptMW      []Middleware
 	callMW         []Middleware
@@ -32,6 +36,8 @@ func defaultClientOptions() clientOptions {
 		attemptTimeout: DefaultAttemptTimeout,
 		retries:        DefaultRetries,
 		backoff:        DefaultBackoff,
+		budgetRatio:    DefaultRetryRatio,
+		budgetFloor:    DefaultRetryFloor,
 		breaker: BreakerSettings{
 			Failures:      DefaultBreakerFailures,
 			OpenFor:       DefaultBreakerOpenFor,
@@ -87,6 +93,36 @@ func WithBreaker(s BreakerSettings) Option {
 // WithoutBreaker turns the circuit breaker off.
 func WithoutBreaker() Option {
 	return func(o *clientOptions) error { o.breakerOff = true; return nil }
+}
+
+// WithRetryBudget limits the retries to each service to ratio of its calls
+// (default 0.2), with a floor of floorPerSecond retries per second whatever
+// its traffic (default 10). The floor is a minimum, not an addition: over a
+// second the budget grants max(floor, ratio*calls) retries, so a dead booth
+// under sustained load gets at most 1+ratio attempts per call. A retry the
+// budget refuses ends the call with the last attempt's error, its
+// AttemptsError noting "retry budget for <service> exhausted" (errors.Is
+// ErrRetryBudgetExhausted). ratio must be in [0, 1] and floorPerSecond in
+// [0, 10000], not both 0 (use WithRetries(0, 0) to turn retries off).
+func WithRetryBudget(ratio, floorPerSecond float64) Option {
+	return func(o *clientOptions) error {
+		switch {
+		case math.IsNaN(ratio) || ratio < 0 || ratio > 1:
+			return fmt.Errorf("%w: retry budget ratio must be in [0,1], got %v", ErrBadOption, ratio)
+		case math.IsNaN(floorPerSecond) || floorPerSecond < 0 || floorPerSecond > 10000:
+			return fmt.Errorf("%w: retry budget floor must be in [0,10000] retries per second, got %v", ErrBadOption, floorPerSecond)
+		case ratio == 0 && floorPerSecond == 0:
+			return fmt.Errorf("%w: a retry budget of ratio 0 and floor 0 allows no retry: use WithRetries(0, 0) instead", ErrBadOption)
+		}
+		o.budgetRatio, o.budgetFloor, o.budgetOff = ratio, floorPerSecond, false
+		return nil
+	}
+}
+
+// WithoutRetryBudget lets every call make all its retries, whatever the
+// service's failure rate.
+func WithoutRetryBudget() Option {
+	return func(o *clientOptions) error { o.budgetOff = true; return nil }
 }
 
 // WithCaller names the identity the client calls as; it is sent in

@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,12 @@ func TestBadClientOptions(t *testing.T) {
 		{"breaker without failures", nc, rpc.WithBreaker(rpc.BreakerSettings{OpenFor: time.Second, HalfOpenCalls: 1}), "breaker"},
 		{"breaker without window", nc, rpc.WithBreaker(rpc.BreakerSettings{Failures: 3, HalfOpenCalls: 1}), "breaker"},
 		{"breaker without probes", nc, rpc.WithBreaker(rpc.BreakerSettings{Failures: 3, OpenFor: time.Second}), "breaker"},
+		{"negative budget ratio", nc, rpc.WithRetryBudget(-0.1, 10), "retry budget ratio"},
+		{"budget ratio over 1", nc, rpc.WithRetryBudget(1.5, 10), "retry budget ratio"},
+		{"NaN budget ratio", nc, rpc.WithRetryBudget(math.NaN(), 10), "retry budget ratio"},
+		{"negative budget floor", nc, rpc.WithRetryBudget(0.2, -1), "retry budget floor"},
+		{"infinite budget floor", nc, rpc.WithRetryBudget(0.2, math.Inf(1)), "retry budget floor"},
+		{"budget allowing nothing", nc, rpc.WithRetryBudget(0, 0), "WithRetries(0, 0)"},
 		{"caller with space", nc, rpc.WithCaller("gate way"), "caller identity"},
 		{"caller with newline", nc, rpc.WithCaller("gateway\r\nX: 1"), "caller identity"},
 		{"nil attempt middleware", nc, rpc.WithAttemptMiddleware(nil), "attempt middleware 0 is nil"},

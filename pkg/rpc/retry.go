@@ -13,17 +13,28 @@ import (
 // attempt no instance received (no responders) or one that timed out while
 // the caller's deadline still holds. A coded application error is never
 // retried. Every attempt carries the same request id (set by the Client) and
-// its number in HeaderAttempt from the second on.
-func retry(retries int, backoff time.Duration) Middleware {
+// its number in HeaderAttempt from the second on. When budgets is not nil,
+// every call deposits in its service's budget and every retry must withdraw
+// from it; a refused retry ends the call.
+func retry(retries int, backoff time.Duration, budgets *retryBudgets) Middleware {
 	return func(next Endpoint) Endpoint {
 		return func(ctx context.Context, req *Message) (*Message, error) {
+			var budget *retryBudget
+			if budgets != nil {
+				budget = budgets.get(req.Service)
+				budget.deposit()
+			}
 			res, err := next(ctx, req)
 			if err == nil || retries == 0 || !retryable(ctx, err) {
 				return res, err
 			}
-			errs := []error{err}
+			attempts := &AttemptsError{Attempts: []error{err}}
 			var interrupted error // the caller's ctx ended during a backoff
 			for attempt := 2; attempt <= retries+1; attempt++ {
+				if budget != nil && !budget.withdraw() {
+					attempts.Refused = &budgetRefusal{service: req.Service}
+					break
+				}
 				if !sleep(ctx, jitter(backoff, attempt-1)) {
 					interrupted = transportError(ctx, req, ctx.Err())
 					break
@@ -33,27 +44,37 @@ func retry(retries int, backoff time.Duration) Middleware {
 				if err == nil {
 					return res, nil
 				}
-				errs = append(errs, err)
+				attempts.Attempts = append(attempts.Attempts, err)
 				if !retryable(ctx, err) {
 					break
 				}
 			}
-			attempts := &AttemptsError{Attempts: errs}
-			if interrupted != nil {
-				return res, &Error{
-					code:  CodeOf(interrupted),
-					msg:   fmt.Sprintf("%s (after %d attempts)", MessageOf(interrupted), len(errs)),
-					cause: errors.Join(interrupted, attempts),
-				}
-			}
-			final := errs[len(errs)-1]
-			return res, &Error{
-				code:  CodeOf(final),
-				msg:   fmt.Sprintf("%s (after %d attempts)", MessageOf(final), len(errs)),
-				cause: attempts,
-			}
+			return res, attemptsFailed(attempts, interrupted)
 		}
 	}
+}
+
+// attemptsFailed is the error of a call whose attempts all failed: the
+// caller's ctx error if it ended during a backoff, else the last attempt's,
+// with every attempt's error as its cause.
+func attemptsFailed(attempts *AttemptsError, interrupted error) error {
+	n := len(attempts.Attempts)
+	note := fmt.Sprintf("after %d attempts", n)
+	if n == 1 {
+		note = "after 1 attempt"
+	}
+	if attempts.Refused != nil {
+		note += "; " + attempts.Refused.Error()
+	}
+	if interrupted != nil {
+		return &Error{
+			code:  CodeOf(interrupted),
+			msg:   fmt.Sprintf("%s (%s)", MessageOf(interrupted), note),
+			cause: errors.Join(interrupted, attempts),
+		}
+	}
+	final := attempts.Final()
+	return &Error{code: CodeOf(final), msg: fmt.Sprintf("%s (%s)", MessageOf(final), note), cause: attempts}
 }
 
 // retryable reports whether a failed attempt surely did no work or timed out
