@@ -26,7 +26,7 @@ const AuditRetryHorizon = 30 * time.Second
 // failed attempts back off from auditBackoffMin, doubling up to
 // auditBackoffMax, jittered.
 const (
-	auditAttemptTimeout = time.Second
+	auditAttemptTimeout = 500 * time.Millisecond
 	auditBackoffMin     = 25 * time.Millisecond
 	auditBackoffMax     = 500 * time.Millisecond
 )

@@ -18,14 +18,15 @@ import (
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // served returns, for each named instance of service, how many requests
-// it has served, waiting until every one of them answers.
+// it has served, waiting until every one of them answers. nc must be
+// allowed to ask discovery (the bridge's).
 func served(t *testing.T, nc *nats.Conn, service string, instances ...string) map[string]int {
 	t.Helper()
 	var (
 		mu  sync.Mutex
 		got = map[string]int{}
 	)
-	inbox := nats.NewInbox()
+	inbox := nc.NewInbox()
 	sub, err := nc.Subscribe(inbox, func(m *nats.Msg) {
 		var st micro.Stats
 		if json.Unmarshal(m.Data, &st) != nil {

@@ -7,31 +7,62 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
+// Made once for the test binary by TestMain.
 var (
-	binDir    string
+	// tmpDir holds the booth-runner binary and the credentials.
+	tmpDir string
+	// credsDir is the mesh's credentials folder, as meshctl init writes it.
+	credsDir string
+	// matrixFile is the demo matrix; demo is it with the keys in credsDir.
+	matrixFile string
+	demo       *matrix.Matrix
+
 	buildOnce sync.Once
 	buildErr  error
 )
 
 func TestMain(m *testing.M) {
-	var err error
-	binDir, err = os.MkdirTemp("", "faulttest-bin-")
+	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faulttest:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(binDir)
 	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	var err error
+	if tmpDir, err = os.MkdirTemp("", "faulttest-"); err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmpDir)
+	if matrixFile, err = filepath.Abs(filepath.Join("..", "..", "deployments", "matrix.yaml")); err != nil {
+		return 0, err
+	}
+	mx, err := matrix.Load(matrixFile)
+	if err != nil {
+		return 0, err
+	}
+	credsDir = filepath.Join(tmpDir, "mesh")
+	if _, err := pki.Init(credsDir, mx.Identities(), pki.Options{}); err != nil {
+		return 0, err
+	}
+	if demo, err = mx.LoadKeys(credsDir); err != nil {
+		return 0, err
+	}
+	return m.Run(), nil
 }
 
 // runnerBinary returns the path of booth-runner, built on first use once
 // for the whole test binary.
 func runnerBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(binDir, "booth-runner")
+	bin := filepath.Join(tmpDir, "booth-runner")
 	buildOnce.Do(func() {
 		out, err := exec.Command("go", "build", "-o", bin, "github.com/hms-svc/hms-svc/cmd/booth-runner").CombinedOutput()
 		if err != nil {

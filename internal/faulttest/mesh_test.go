@@ -6,28 +6,44 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/runner"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
-// How these tests join the mesh. identityOptions and childArgs are the one
-// place that says how a connection authenticates: when the hallway requires
-// TLS and NKey credentials, they change here (and the servers' tune), not
-// in the tests.
+// How these tests join the mesh: the secure hallway, as deployed. Servers
+// require TLS client certificates from the mesh CA and an NKey per identity
+// with the permissions the matrix gives it; booths check every call's
+// token. Everything about credentials is in this file.
+
+// secure sets a server's options up as the mesh's servers are: use it as
+// the tune of every server a test starts.
+func secure(o *server.Options) error {
+	return natsauth.Apply(o, demo, demo.Keys(), natsauth.ServerFiles(credsDir))
+}
 
 // identityOptions returns the options that make a connection speak as
-// identity: booth-runner's own hook, so in-process booths, callers and
-// child processes authenticate alike.
+// identity: its client certificate, its NKey and its inbox prefix.
 func identityOptions(identity string) ([]nats.Option, error) {
-	return runner.IdentityOptions(identity)
+	return meshcreds.ClientOptions(credsDir, identity)
 }
 
 // childArgs returns booth-runner's arguments to run booth as instance on
-// the NATS servers at url.
+// the NATS servers at url, with the mesh's credentials and matrix.
 func childArgs(url, booth, instance string) []string {
-	return []string{"--nats", url, "--booth", booth, "--instance-name", instance}
+	return []string{"--nats", url, "--booth", booth, "--instance-name", instance,
+		"--mesh-dir", credsDir, "--matrix", matrixFile}
+}
+
+// runnerConfig is booth-runner's in-process config for booths on url: each
+// on its own identity's credentials, each checking call tokens.
+func runnerConfig(url string, booths ...string) runner.Config {
+	return runner.Config{NATSURL: url, Booths: booths, Identity: identityOptions,
+		BoothOptions: runner.Verifiers(demo), Logger: quiet()}
 }
 
 // meshConn connects to url as identity, reconnecting forever, closed when
@@ -39,7 +55,6 @@ func meshConn(t *testing.T, url, identity string, extra ...nats.Option) *nats.Co
 		t.Fatal(err)
 	}
 	opts := append([]nats.Option{
-		nats.Name("faulttest/" + identity),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(50 * time.Millisecond),
 	}, id...)
@@ -51,9 +66,20 @@ func meshConn(t *testing.T, url, identity string, extra ...nats.Option) *nats.Co
 	return nc
 }
 
-// runnerConfig is booth-runner's in-process config for booths on url.
-func runnerConfig(url string, booths ...string) runner.Config {
-	return runner.Config{NATSURL: url, Booths: booths, Identity: identityOptions, Logger: quiet()}
+// gatewayClient returns a client that calls as the gateway over nc (a
+// connection of the gateway's), signing every attempt's call token.
+func gatewayClient(t *testing.T, nc *nats.Conn, opts ...rpc.Option) *rpc.Client {
+	t.Helper()
+	signer, err := meshcreds.CallSigner(credsDir, "gateway", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := rpc.NewClient(nc, append([]rpc.Option{rpc.WithCaller("gateway"),
+		rpc.WithAttemptMiddleware(signer.Middleware())}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
 
 // countAttempts is a client attempt middleware that counts every attempt.

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
@@ -49,18 +50,15 @@ func TestPaymentInstanceLostUnderLoad(t *testing.T) {
 		{"SIGTERM drains", syscall.SIGTERM},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := natstest.Start(t)
+			s := natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: t.TempDir(), Tune: secure})
 			url := s.ClientURL()
 			victim := startRunner(t, url, "payment", "payment-1")
 			startRunner(t, url, "payment", "payment-2")
-			nc := meshConn(t, url, "gateway")
-			served(t, nc, "payment", "payment-1", "payment-2")
+			discovery := meshConn(t, url, "bridge")
+			served(t, discovery, "payment", "payment-1", "payment-2")
 
 			var attempts atomic.Int64
-			client, err := rpc.NewClient(nc, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(countAttempts(&attempts)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			client := gatewayClient(t, meshConn(t, url, "gateway"), rpc.WithAttemptMiddleware(countAttempts(&attempts)))
 			var (
 				mu    sync.Mutex
 				calls []charged
@@ -85,12 +83,12 @@ func TestPaymentInstanceLostUnderLoad(t *testing.T) {
 				if since := time.Since(loadStart); since < chargeLoadFor/3 {
 					return fmt.Errorf("load running for %v", since)
 				}
-				if n := served(t, nc, "payment", "payment-1")["payment-1"]; n < 100 {
+				if n := served(t, discovery, "payment", "payment-1")["payment-1"]; n < 100 {
 					return fmt.Errorf("payment-1 has served %d charges", n)
 				}
 				return nil
 			})
-			before := served(t, nc, "payment", "payment-1")["payment-1"]
+			before := served(t, discovery, "payment", "payment-1")["payment-1"]
 			victim.signal(t, tc.sig)
 			state := victim.wait(t, 15*time.Second)
 			wg.Wait()
@@ -117,7 +115,7 @@ func TestPaymentInstanceLostUnderLoad(t *testing.T) {
 				}
 				acked[c.id] = c.txn
 			}
-			writes, byID := ledgerWrites(t, nc)
+			writes, byID := ledgerWrites(t, meshConn(t, url, "payment"))
 			var missing, wrongTxn int
 			for id, txn := range acked {
 				switch got, ok := byID[id]; {
@@ -158,7 +156,7 @@ func charge(ctx context.Context, client *rpc.Client) charged {
 	return c
 }
 
-// ledgerWrites reads every message ever kept in the PAYMENTS bucket's
+// ledgerWrites reads, over nc (payment's own), every message ever kept in the PAYMENTS bucket's
 // stream: how many were written (its last sequence: a second write of an id
 // replaces the first and still counts) and the txn kept per request id.
 func ledgerWrites(t *testing.T, nc *nats.Conn) (uint64, map[string]string) {

@@ -62,7 +62,7 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 }
 
 func restartUnderLoad(t *testing.T, callerOpts ...nats.Option) {
-	node := natstest.StartNode(t)
+	node := natstest.StartNode(t, secure)
 	r, err := runner.Start(t.Context(), runnerConfig(node.URL(), "audit-log"))
 	if err != nil {
 		t.Fatal(err)
@@ -71,11 +71,8 @@ func restartUnderLoad(t *testing.T, callerOpts ...nats.Option) {
 	nc := meshConn(t, node.URL(), "gateway", callerOpts...)
 	var attempts atomic.Int64
 	// A short open period: the breaker is not under test, calls resuming is.
-	client, err := rpc.NewClient(nc, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(countAttempts(&attempts)),
+	client := gatewayClient(t, nc, rpc.WithAttemptMiddleware(countAttempts(&attempts)),
 		rpc.WithBreaker(rpc.BreakerSettings{Failures: 3, OpenFor: 250 * time.Millisecond, HalfOpenCalls: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	var (
 		mu     sync.Mutex
@@ -164,7 +161,7 @@ func restartUnderLoad(t *testing.T, callerOpts ...nats.Option) {
 		took, maxOver.Round(time.Millisecond), after.Round(time.Millisecond))
 
 	// Every acknowledged write is stored once, in an intact chain.
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(meshConn(t, node.URL(), "audit-log"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,14 +23,15 @@ type Node struct {
 }
 
 // StartNode runs a restartable single server on a free loopback port with
-// a store in tb.TempDir(); it is shut down by tb.Cleanup.
-func StartNode(tb testing.TB) *Node {
+// a store in tb.TempDir(); it is shut down by tb.Cleanup. tune, when not
+// nil, adjusts its options at every start (TLS, authorization).
+func StartNode(tb testing.TB, tune func(*server.Options) error) *Node {
 	tb.Helper()
 	port, err := freePort()
 	if err != nil {
 		tb.Fatalf("choosing a port: %v", err)
 	}
-	n := &Node{tb: tb, cfg: embednats.Config{Port: port, StoreDir: tb.TempDir()}}
+	n := &Node{tb: tb, cfg: embednats.Config{Port: port, StoreDir: tb.TempDir(), Tune: tune}}
 	tb.Cleanup(n.Stop)
 	n.Restart()
 	return n
