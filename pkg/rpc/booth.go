@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
@@ -34,14 +35,15 @@ var ErrBoothStopped = errors.New("booth is stopped")
 // share the queue group of the service, so instances share its load.
 // Requests are handled by a bounded pool of workers.
 type Booth struct {
-	name  string
-	nc    *nats.Conn
-	svc   micro.Service
-	opts  boothOptions
-	chain Middleware
-	work  chan func()
-	quit  chan struct{} // closed once no more work will be taken
-	wg    sync.WaitGroup
+	name     string
+	instance string // this instance's id, recorded in the dedup entries it owns
+	nc       *nats.Conn
+	svc      micro.Service
+	opts     boothOptions
+	chain    Middleware
+	work     chan func()
+	quit     chan struct{} // closed once no more work will be taken
+	wg       sync.WaitGroup
 
 	root   context.Context
 	cancel context.CancelFunc
@@ -85,7 +87,7 @@ func NewBooth(nc *nats.Conn, cfg BoothConfig, opts ...BoothOption) (*Booth, erro
 		return nil, fmt.Errorf("booth %s: %w", cfg.Name, err)
 	}
 	b := &Booth{
-		name: cfg.Name, nc: nc, svc: svc, opts: o,
+		name: cfg.Name, instance: uuid.NewString(), nc: nc, svc: svc, opts: o,
 		work:    make(chan func()),
 		quit:    make(chan struct{}),
 		paths:   make(map[string]bool),
@@ -121,8 +123,9 @@ func (b *Booth) Info() micro.Info { return b.svc.Info() }
 
 // HandleRaw serves path with an Endpoint that sees the raw request. When it
 // returns, the server routes calls to path here. A path may be served once
-// per booth; a stopped booth serves nothing new.
-func (b *Booth) HandleRaw(path string, h Endpoint) error {
+// per booth; a stopped booth serves nothing new. opts configure the
+// endpoint (NotIdempotent).
+func (b *Booth) HandleRaw(path string, h Endpoint, opts ...EndpointOption) error {
 	if h == nil {
 		return fmt.Errorf("booth %s: nil handler for %s", b.name, path)
 	}
@@ -132,15 +135,27 @@ func (b *Booth) HandleRaw(path string, h Endpoint) error {
 	}
 	segs, _ := subjects.SplitPath(path)
 	canonical := "/" + strings.Join(segs, "/")
+	eo, err := endpointOpts(canonical, opts)
+	if err != nil {
+		return fmt.Errorf("booth %s: %w", b.name, err)
+	}
+	meta := map[string]string{"path": canonical}
+	if eo.notIdempotent {
+		if b.opts.dedup == nil {
+			return fmt.Errorf("%w: booth %s: %s is NotIdempotent but the booth has no dedup store (WithDedupStore)", ErrBadOption, b.name, canonical)
+		}
+		h = newDeduper(b, segs).middleware(h)
+		meta["idempotent"] = "false"
+	}
 
-	if err := b.addEndpoint(canonical, subject, segs, h); err != nil {
+	if err := b.addEndpoint(canonical, subject, segs, meta, h); err != nil {
 		return err
 	}
 	b.flush()
 	return nil
 }
 
-func (b *Booth) addEndpoint(canonical, subject string, segs []string, h Endpoint) error {
+func (b *Booth) addEndpoint(canonical, subject string, segs []string, meta map[string]string, h Endpoint) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -153,7 +168,7 @@ func (b *Booth) addEndpoint(canonical, subject string, segs []string, h Endpoint
 	err := b.svc.AddEndpoint(strings.Join(segs, "_"), micro.HandlerFunc(func(r micro.Request) {
 		b.dispatch(ep, canonical, r)
 	}), micro.WithEndpointSubject(subject), micro.WithEndpointQueueGroup(b.name),
-		micro.WithEndpointMetadata(map[string]string{"path": canonical}))
+		micro.WithEndpointMetadata(meta))
 	if err != nil {
 		return fmt.Errorf("booth %s: adding %s: %w", b.name, canonical, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // DefaultConcurrency is how many requests a booth handles at once unless
@@ -18,6 +20,7 @@ type boothOptions struct {
 	timeout     time.Duration
 	mw          []Middleware
 	log         *slog.Logger
+	dedup       jetstream.KeyValue
 }
 
 // BoothOption configures a Booth. An option that gets a bad value makes
@@ -47,14 +50,29 @@ func WithDefaultTimeout(d time.Duration) BoothOption {
 }
 
 // WithBoothMiddleware adds middlewares around every handler of the booth,
-// inside panic recovery and the deadline (authentication, tracing,
-// deduplication). The first is outermost.
+// inside panic recovery and the deadline (authentication, tracing). The
+// first is outermost. The deduplication of NotIdempotent endpoints runs
+// inside them all, so a call they refuse leaves no dedup entry: the order
+// is recovery, deadline, these middlewares, deduplication, handler.
 func WithBoothMiddleware(mw ...Middleware) BoothOption {
 	return func(o *boothOptions) error {
 		if err := checkMiddleware("booth middleware", mw); err != nil {
 			return err
 		}
 		o.mw = append(o.mw, mw...)
+		return nil
+	}
+}
+
+// WithDedupStore gives the booth the JetStream key-value bucket in which its
+// NotIdempotent endpoints keep their answers per request id; every instance
+// of a service must use the same bucket (EnsureDedupBucket makes it).
+func WithDedupStore(kv jetstream.KeyValue) BoothOption {
+	return func(o *boothOptions) error {
+		if kv == nil {
+			return fmt.Errorf("%w: nil dedup store", ErrBadOption)
+		}
+		o.dedup = kv
 		return nil
 	}
 }

@@ -15,8 +15,9 @@ type Handler[Req, Res any] func(ctx context.Context, req *Req) (*Res, error)
 
 // Handle serves path on b with a typed handler. The request body must be one
 // JSON value that decodes into Req; anything else is answered with
-// CodeBadRequest naming the problem, and the handler does not run.
-func Handle[Req, Res any](b *Booth, path string, h Handler[Req, Res]) error {
+// CodeBadRequest naming the problem, and the handler does not run. opts
+// configure the endpoint (NotIdempotent).
+func Handle[Req, Res any](b *Booth, path string, h Handler[Req, Res], opts ...EndpointOption) error {
 	return b.HandleRaw(path, func(ctx context.Context, m *Message) (*Message, error) {
 		req := new(Req)
 		if err := decodeBody(m.Data, req); err != nil {
@@ -34,7 +35,7 @@ func Handle[Req, Res any](b *Booth, path string, h Handler[Req, Res]) error {
 			return nil, Errorf(CodeInternal, "%s %s: encoding reply: %w", m.Service, m.Path, err)
 		}
 		return &Message{Data: data}, nil
-	})
+	}, opts...)
 }
 
 // decodeBody decodes exactly one JSON value from data into v.

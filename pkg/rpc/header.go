@@ -22,6 +22,10 @@ const (
 	HeaderCaller = "Svc-Caller"
 	// HeaderAttempt is the 1-based attempt number of this delivery.
 	HeaderAttempt = "Svc-Attempt"
+	// HeaderReplayed is set ("1") on the answer of a NotIdempotent endpoint
+	// that the booth replayed from its dedup store instead of running the
+	// handler again.
+	HeaderReplayed = "Svc-Replayed"
 	// HeaderTraceparent and HeaderTracestate are W3C Trace Context.
 	HeaderTraceparent = "traceparent"
 	HeaderTracestate  = "tracestate"

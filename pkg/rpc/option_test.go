@@ -78,6 +78,7 @@ func TestBadBoothOptions(t *testing.T) {
 		{"zero default timeout", nc, "fee-calc", rpc.WithDefaultTimeout(0), rpc.ErrBadOption, "default timeout"},
 		{"nil logger", nc, "fee-calc", rpc.WithLogger(nil), rpc.ErrBadOption, "logger"},
 		{"nil middleware", nc, "fee-calc", rpc.WithBoothMiddleware(nil), rpc.ErrBadOption, "booth middleware 0 is nil"},
+		{"nil dedup store", nc, "fee-calc", rpc.WithDedupStore(nil), rpc.ErrBadOption, "nil dedup store"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
