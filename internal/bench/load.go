@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,12 +16,16 @@ type Op func(ctx context.Context) error
 type Result struct {
 	// Calls counts the calls completed in the measured window.
 	Calls uint64
+	// Total counts every call completed, warm-up included.
+	Total uint64
 	// Elapsed is the measured window.
 	Elapsed time.Duration
 	// CPU is the CPU time the whole process used in the window (rusage).
 	CPU time.Duration
 	// Latency holds every measured call's latency.
 	Latency *Histogram
+	// Allocs is the process's heap allocations per call, when counted.
+	Allocs float64
 }
 
 // Rate returns the calls per second.
@@ -43,6 +48,11 @@ func (r Result) CPUPer1000() float64 {
 // call returns, for warm then for d, and measures the second period. Each
 // latency is timed from the call's start.
 func Closed(ctx context.Context, callers int, warm, d time.Duration, op Op) (Result, error) {
+	return closedIndexed(ctx, callers, warm, d, func(ctx context.Context, _ int) error { return op(ctx) })
+}
+
+// closedIndexed is Closed with each caller's index passed to op.
+func closedIndexed(ctx context.Context, callers int, warm, d time.Duration, op func(context.Context, int) error) (Result, error) {
 	if callers < 1 {
 		return Result{}, fmt.Errorf("bench: callers must be at least 1, got %d", callers)
 	}
@@ -54,18 +64,20 @@ func Closed(ctx context.Context, callers int, warm, d time.Duration, op Op) (Res
 	)
 	hists := make([]Histogram, callers)
 	counts := make([]uint64, callers)
+	totals := make([]uint64, callers)
 	for i := range callers {
 		wg.Go(func() {
 			h := &hists[i]
 			for !stop.Load() {
 				start := time.Now()
-				err := op(ctx)
+				err := op(ctx, i)
 				lat := time.Since(start)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, &err)
 					stop.Store(true)
 					return
 				}
+				totals[i]++
 				if measuring.Load() {
 					h.Record(lat)
 					counts[i]++
@@ -92,6 +104,7 @@ func Closed(ctx context.Context, callers int, warm, d time.Duration, op Op) (Res
 	for i := range hists {
 		res.Latency.Merge(&hists[i])
 		res.Calls += counts[i]
+		res.Total += totals[i]
 	}
 	return res, nil
 }
@@ -131,14 +144,24 @@ func Open(ctx context.Context, rate, workers int, d time.Duration, op Op) (Resul
 	}
 	cpu0 := cpuTime()
 	start := time.Now().Add(time.Millisecond)
-	for i := 0; i < n && !failed.Load() && ctx.Err() == nil; i++ {
-		at := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(at); wait > 0 {
-			time.Sleep(wait)
+	dispatched := make(chan struct{})
+	go func() {
+		// The runtime's timers wake a sleeping goroutine up to a
+		// millisecond late when the process is otherwise idle, which would
+		// count as latency of every call; a thread of its own, with a fine
+		// timer slack, sleeps in the kernel to within tens of µs.
+		defer close(dispatched)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		fineTimerSlack()
+		for i := 0; i < n && !failed.Load() && ctx.Err() == nil; i++ {
+			at := start.Add(time.Duration(i) * interval)
+			sleepUntil(at)
+			sched <- at
 		}
-		sched <- at
-	}
-	close(sched)
+		close(sched)
+	}()
+	<-dispatched
 	wg.Wait()
 	res := Result{Elapsed: time.Since(start), CPU: cpuTime() - cpu0, Latency: &Histogram{}}
 	if e := firstErr.Load(); e != nil {
@@ -151,6 +174,7 @@ func Open(ctx context.Context, rate, workers int, d time.Duration, op Op) (Resul
 		res.Latency.Merge(&hists[i])
 	}
 	res.Calls = res.Latency.Count()
+	res.Total = res.Calls
 	return res, nil
 }
 
