@@ -2,11 +2,14 @@ package rpc_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/micro"
 
+	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
@@ -23,21 +26,48 @@ func BenchmarkCallRaw(b *testing.B) {
 	handleRaw(b, booth, "/calculate", func(_ context.Context, req *rpc.Message) (*rpc.Message, error) {
 		return &rpc.Message{Data: req.Data}, nil
 	})
-	client := newClient(b, s, rpc.WithAttemptTimeout(5*time.Second))
+	benchCalls(b, newClient(b, s, rpc.WithAttemptTimeout(5*time.Second)), "fee-calc", "/calculate")
+}
+
+// BenchmarkDedupCall is BenchmarkCallRaw to a NotIdempotent endpoint: each
+// call (a fresh request id) creates its pending entry in the dedup bucket
+// and stores its answer there before it is sent. The stores sync every
+// write to disk, as embednats does by default.
+func BenchmarkDedupCall(b *testing.B) {
+	for _, relaxed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("relaxed-sync=%v", relaxed), func(b *testing.B) {
+			s := natstest.StartWith(b, embednats.Config{Port: -1, StoreDir: b.TempDir(), RelaxedSync: relaxed})
+			booth := startDedupBooth(b, s, "payment")
+			handleOpts(b, booth, "/charge", func(_ context.Context, req *rpc.Message) (*rpc.Message, error) {
+				return &rpc.Message{Data: req.Data}, nil
+			}, rpc.NotIdempotent())
+			benchCalls(b, newClient(b, s, rpc.WithAttemptTimeout(5*time.Second)), "payment", "/charge")
+		})
+	}
+}
+
+// benchCalls measures calls to service path one at a time (reporting the
+// median latency too) and from parallel goroutines.
+func benchCalls(b *testing.B, client *rpc.Client, service, path string) {
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
+		var took []time.Duration
 		for b.Loop() {
-			if _, err := client.CallRaw(ctx, "fee-calc", "/calculate", benchBody); err != nil {
+			start := time.Now()
+			if _, err := client.CallRaw(ctx, service, path, benchBody); err != nil {
 				b.Fatal(err)
 			}
+			took = append(took, time.Since(start))
 		}
+		slices.Sort(took)
+		b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
 	})
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := client.CallRaw(ctx, "fee-calc", "/calculate", benchBody); err != nil {
+				if _, err := client.CallRaw(ctx, service, path, benchBody); err != nil {
 					b.Error(err)
 					return
 				}

@@ -294,6 +294,7 @@ func TestDedupDuplicateDuringRun(t *testing.T) {
 	}
 	// waiting waits until n duplicates watch the pending entry.
 	waiting := func(n int) {
+		t.Helper()
 		natstest.CheckFor(t, 5*time.Second, 5*time.Millisecond, func() error {
 			st, err := js.Stream(t.Context(), "KV_"+rpc.DedupBucket)
 			if err != nil {
@@ -303,7 +304,7 @@ func TestDedupDuplicateDuringRun(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if info.State.Consumers < n {
+			if info.State.Consumers != n {
 				return fmt.Errorf("%d watchers of the dedup bucket, want %d", info.State.Consumers, n)
 			}
 			return nil
@@ -334,6 +335,7 @@ func TestDedupDuplicateDuringRun(t *testing.T) {
 	}
 	t.Logf("duplicate with a 300 ms deadline answered after %v", time.Since(start).Round(time.Millisecond))
 
+	waiting(0) // the hasty duplicate's watch is gone
 	second := call(patient, id)
 	waiting(1)
 	close(release)
