@@ -44,7 +44,7 @@ func (b *breakers) get(service string) *gobreaker.CircuitBreaker[*Message] {
 		// calls for OpenFor after an instance starts.
 		IsExcluded: func(err error) bool {
 			c := CodeOf(err)
-			return c.IsCallerMistake() || c == CodeCanceled || noInstance(err)
+			return c.IsCallerMistake() || c == CodeCanceled || noInstance(err) || finalIs(err, ErrNotConnected)
 		},
 	}
 	if s.OnStateChange != nil {
@@ -85,10 +85,13 @@ func (b *breakers) middleware(next Endpoint) Endpoint {
 
 // noInstance reports whether a call failed because no instance was running:
 // its last attempt found none.
-func noInstance(err error) bool {
+func noInstance(err error) bool { return finalIs(err, ErrNoInstance) }
+
+// finalIs reports whether the last attempt's error of err matches target.
+func finalIs(err, target error) bool {
 	var ae *AttemptsError
 	if errors.As(err, &ae) {
-		return errors.Is(ae.Final(), ErrNoInstance)
+		return errors.Is(ae.Final(), target)
 	}
-	return errors.Is(err, ErrNoInstance)
+	return errors.Is(err, target)
 }

@@ -126,6 +126,11 @@ func (a *AttemptsError) Final() error {
 // instance of the service was running.
 var ErrNoInstance = errors.New("no running instance")
 
+// ErrNotConnected is matched by the error of an attempt that failed while
+// the client's NATS connection was down (reconnecting or closed). Such an
+// attempt is retried, and it never counts against the booth's breaker.
+var ErrNotConnected = errors.New("not connected to NATS")
+
 // ErrBreakerOpen is matched by the error of a call refused because the
 // service's circuit breaker is open.
 var ErrBreakerOpen = errors.New("circuit breaker open")

@@ -88,7 +88,7 @@ func retryable(ctx context.Context, err error) bool {
 		// A booth's coded answer (no cause) is an application error.
 		return false
 	}
-	return errors.Is(err, ErrNoInstance) || e.code == CodeDeadlineExceeded
+	return errors.Is(err, ErrNoInstance) || errors.Is(err, ErrNotConnected) || e.code == CodeDeadlineExceeded
 }
 
 // jitter returns a random wait in [b/2, b] for b = base * 2^(n-1).

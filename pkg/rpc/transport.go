@@ -13,6 +13,11 @@ func transport(nc *nats.Conn) Endpoint {
 		msg := &nats.Msg{Subject: req.Subject, Header: req.Header, Data: req.Data}
 		reply, err := nc.RequestMsgWithContext(ctx, msg)
 		if err != nil {
+			if !nc.IsConnected() {
+				// The hop to NATS failed, not the booth: say so, so that the
+				// breaker does not blame the booth for an outage.
+				return nil, &Error{code: CodeUnavailable, msg: req.Service + " " + req.Path + ": connection to NATS lost (" + nc.Status().String() + ")", cause: errors.Join(ErrNotConnected, err)}
+			}
 			return nil, transportError(ctx, req, err)
 		}
 		res := &Message{Service: req.Service, Path: req.Path, Subject: req.Subject, Header: reply.Header, Data: reply.Data}
