@@ -28,5 +28,6 @@ trap 'rm -rf "$bin"' EXIT
 echo "bench: building broker-bridge, booth-runner, meshbench" >&2
 $GO build -o "$bin/" ./cmd/broker-bridge ./cmd/booth-runner ./cmd/meshbench
 
+commit=${BENCH_COMMIT:-$(git describe --always --dirty 2>/dev/null || echo unknown)}
 # shellcheck disable=SC2086
-"$bin/meshbench" run -repo . -bin "$bin" -out "$OUT" ${BENCH_ARGS:-}
+"$bin/meshbench" run -repo . -bin "$bin" -out "$OUT" -commit "$commit" ${BENCH_ARGS:-}

@@ -91,6 +91,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.OpenWindow, "open-window", 3*time.Second, "period of each open-loop run")
 	fs.DurationVar(&cfg.HTTPWindow, "http-window", 3*time.Second, "measured period of each HTTP run")
 	fs.StringVar(&skip, "skip", "", "comma-separated sections to skip: rpc, http")
+	fs.StringVar(&cfg.Commit, "commit", "", "the code measured (git describe), for the report")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

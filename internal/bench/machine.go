@@ -21,6 +21,8 @@ type Machine struct {
 	Nginx       string
 	LoadAverage string // at the start of the run
 	Date        time.Time
+	// Commit is the code measured (git describe), when known.
+	Commit string
 }
 
 // ThisMachine describes this machine now.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -38,7 +37,6 @@ func Profile(ctx context.Context, cfg ProfileConfig, out io.Writer) error {
 		return err
 	}
 	defer p.Close()
-	runtime.MemProfileRate = 4096
 	var cmds []string
 	for _, side := range []string{SideMesh, SideRaw} {
 		name := strings.ReplaceAll(side, " ", "-")

@@ -65,6 +65,9 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| CPUs (`nproc`) | %d |\n| CPU model | %s |\n| Go | %s |\n", m.CPUs, m.CPUModel, m.GoVersion)
 	fmt.Fprintf(w, "| NATS server (embedded) | v%s |\n| nats.go | v%s |\n| h2load | %s |\n| nginx | %s |\n",
 		m.NATSServer, m.NATSClient, m.H2Load, m.Nginx)
+	if m.Commit != "" {
+		fmt.Fprintf(w, "| code measured | %s |\n", m.Commit)
+	}
 	fmt.Fprintf(w, "| load average at start | %s |\n\n", m.LoadAverage)
 	fmt.Fprintf(w, "Every pair runs side by side in the same run: the sides alternate (in a rotated order each round), "+
 		"%d rounds, and each figure is the median over the rounds; ratios and added latencies are the medians "+

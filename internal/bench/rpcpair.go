@@ -32,6 +32,10 @@ const (
 	SideRaw = "raw"
 	// SideRawPlain is SideRaw on a server without TLS or authentication.
 	SideRawPlain = "raw, plaintext server"
+	// SideRawHeaders is SideRaw carrying the headers of a mesh call (call
+	// token, request id, caller, deadline, traceparent): what the wire
+	// format costs NATS, apart from the mesh's code.
+	SideRawHeaders = "raw + the mesh's headers"
 )
 
 // RPCPair is the in-process fixture of the pkg/rpc-versus-raw-NATS pairs:
@@ -46,6 +50,7 @@ type RPCPair struct {
 	client        *rpc.Client
 	rawNC         *nats.Conn
 	plainNC       *nats.Conn
+	meshHeader    nats.Header // the headers of one mesh call
 	js            jetstream.JetStream
 	pubs          []*trace.Publisher
 
@@ -167,7 +172,45 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		}
 		p.raws = append(p.raws, svc)
 	}
+	if p.meshHeader, err = meshHeaders(ctx, p.rawNC, signer); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// meshHeaders returns the headers a traced, signed call of the gateway to
+// fee-calc carries.
+func meshHeaders(ctx context.Context, nc *nats.Conn, signer *rpc.CallSigner) (nats.Header, error) {
+	var got nats.Header
+	capture := func(next rpc.Endpoint) rpc.Endpoint {
+		return func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
+			got = nats.Header{}
+			for k, v := range req.Header {
+				got[k] = append([]string(nil), v...)
+			}
+			return next(ctx, req)
+		}
+	}
+	c, err := rpc.NewClient(nc, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(
+		trace.ClientMiddleware(nil, "gateway"), signer.Middleware(), capture))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.CallRaw(ctx, "fee-calc", "/calculate", FeeBody); err != nil {
+		return nil, fmt.Errorf("bench: a mesh call to capture its headers: %w", err)
+	}
+	return got, nil
+}
+
+// HeaderBytes returns the size of a mesh call's headers on the wire.
+func (p *RPCPair) HeaderBytes() int {
+	n := len("NATS/1.0\r\n\r\n")
+	for k, vs := range p.meshHeader {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // rawEndpoint serves the plain micro endpoint on nc.
@@ -201,9 +244,15 @@ func (p *RPCPair) Op(side string) (Op, error) {
 		_, err := p.client.CallRaw(ctx, "fee-calc", "/calculate", FeeBody)
 		return err
 	}
-	raw := func(nc *nats.Conn) Op {
+	raw := func(nc *nats.Conn, h nats.Header) Op {
 		return func(context.Context) error {
-			msg, err := nc.Request(rawSubject, FeeBody, 5*time.Second)
+			var msg *nats.Msg
+			var err error
+			if h == nil {
+				msg, err = nc.Request(rawSubject, FeeBody, 5*time.Second)
+			} else {
+				msg, err = nc.RequestMsg(&nats.Msg{Subject: rawSubject, Header: h, Data: FeeBody}, 5*time.Second)
+			}
 			if err != nil {
 				return err
 			}
@@ -225,9 +274,11 @@ func (p *RPCPair) Op(side string) (Op, error) {
 	case SideMeshNoTrace:
 		return mesh, nil
 	case SideRaw:
-		return raw(p.rawNC), nil
+		return raw(p.rawNC, nil), nil
 	case SideRawPlain:
-		return raw(p.plainNC), nil
+		return raw(p.plainNC, nil), nil
+	case SideRawHeaders:
+		return raw(p.rawNC, p.meshHeader), nil
 	}
 	return nil, fmt.Errorf("bench: unknown side %q", side)
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 const (
@@ -26,7 +28,7 @@ func TestRPCPairSidesAnswerAndTracesArrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawPlain} {
+	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawPlain, SideRawHeaders} {
 		t.Run(side, func(t *testing.T) {
 			op, err := p.Op(side)
 			if err != nil {
@@ -41,6 +43,14 @@ func TestRPCPairSidesAnswerAndTracesArrive(t *testing.T) {
 				t.Errorf("no call completed")
 			}
 		})
+	}
+	if got := p.HeaderBytes(); got < 300 {
+		t.Errorf("a mesh call's headers take %d bytes: want the call token, request id, caller, deadline and traceparent", got)
+	}
+	for _, h := range []string{rpc.HeaderAuthorization, rpc.HeaderRequestID, rpc.HeaderCaller, rpc.HeaderTimeout, rpc.HeaderTraceparent} {
+		if p.meshHeader.Get(h) == "" {
+			t.Errorf("the captured mesh headers lack %s", h)
+		}
 	}
 	tc, err := p.FinishTracing(ctx)
 	if err != nil {

@@ -27,6 +27,8 @@ type Config struct {
 	Rate int
 	// Skip names sections not to run: "rpc", "http".
 	Skip map[string]bool
+	// Commit names the code measured, for the report.
+	Commit string
 	// Log receives progress lines.
 	Log io.Writer
 }
@@ -63,6 +65,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.setDefaults()
 	start := time.Now()
 	rep := &Report{Machine: ThisMachine(), Rounds: cfg.Rounds}
+	rep.Machine.Commit = cfg.Commit
 	creds, err := NewCreds(filepath.Join(cfg.WorkDir, "mesh"), cfg.demoMatrix())
 	if err != nil {
 		return nil, err

@@ -32,6 +32,10 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 	res := map[loadKey][]Result{}
 	for round := range cfg.Rounds {
 		for _, n := range callers {
+			sides := sides
+			if n > 1 {
+				sides = append(sides, SideRawHeaders)
+			}
 			for _, side := range rotate(sides, round) {
 				r, err := p.measure(ctx, side, func(op Op) (Result, error) {
 					return Closed(ctx, n, cfg.Warm, cfg.Window, op)
@@ -62,7 +66,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 	}
 	cfg.logf("trace events: emitted %d, published %d, dropped %d, read back %d, expected %d",
 		tc.Emitted, tc.Published, tc.Dropped, tc.Read, tc.Expected)
-	rpcRows(cfg, rep, res, tc)
+	rpcRows(cfg, rep, res, tc, p.HeaderBytes())
 	return nil
 }
 
@@ -84,7 +88,7 @@ func (p *RPCPair) measure(ctx context.Context, side string, run func(Op) (Result
 }
 
 // rpcRows turns the in-process runs into rows.
-func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount) {
+func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, headerBytes int) {
 	const pair = "`pkg/rpc` Call, everything on vs raw nats.go request → plain micro endpoint"
 	rate := func(r Result) float64 { return r.Rate() }
 	ratio := func(a, b Result) float64 { return a.Rate() / b.Rate() }
@@ -105,6 +109,13 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount) 
 		}
 		rep.Rows = append(rep.Rows, row)
 		rep.Spread = append(rep.Spread, spread(fmt.Sprintf("mesh/raw throughput at %d callers", n), pairwise(a, b, ratio), "%.2f"))
+	}
+	for _, n := range []int{16, 64} {
+		a, b := res[loadKey{SideRawHeaders, n}], res[loadKey{raw, n}]
+		rep.Rows = append(rep.Rows, Row{Pair: fmt.Sprintf("diagnostic: raw request carrying a mesh call's headers (%d bytes) vs raw", headerBytes),
+			Measured: fmt.Sprintf("throughput, %d concurrent callers", n),
+			A:        fmtRate(median(each(a, rate))), B: fmtRate(median(each(b, rate))), Compare: fmtRatio(median(pairwise(a, b, ratio))),
+			Target: "—", Holds: NoGoal})
 	}
 	a, b := res[loadKey{mesh, 1}], res[loadKey{raw, 1}]
 	for _, t := range []struct {
@@ -158,7 +169,7 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount) 
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Trace events: every traced call should emit 2 (the gateway's attempt, the booth's handling): "+
 		"%d expected, %d emitted, %d acknowledged by JetStream, %d read back by an ordered consumer.", tc.Expected, tc.Emitted, tc.Published, tc.Read))
 
-	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawPlain} {
+	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawHeaders, SideRawPlain} {
 		for _, n := range []int{1, 16, 64, 0} {
 			rs := res[loadKey{side, n}]
 			if len(rs) == 0 {
@@ -197,6 +208,8 @@ func sideLabel(side string) string {
 		return "raw nats.go, same secure server"
 	case SideRawPlain:
 		return "raw nats.go, plaintext server"
+	case SideRawHeaders:
+		return "raw nats.go carrying a mesh call's headers"
 	}
 	return side
 }
