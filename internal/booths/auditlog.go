@@ -113,7 +113,7 @@ func startAuditLog(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, 
 	key := append([]byte(nil), cfg.AuditKey...)
 	chain := newAuditChain(js, stream, cfg.logger())
 	return newBooth(nc, cfg, "audit-log", "Append-only audit records; SSNs masked and hashed", "/record",
-		record(chain, stream, key, cfg.logger()))
+		record(chain, stream, key, cfg.logger()), extras{})
 }
 
 func record(chain *auditChain, stream jetstream.Stream, key []byte, log *slog.Logger) rpc.Handler[recordInput, RecordReply] {

@@ -29,7 +29,7 @@ func startFeeCalc(_ context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, err
 		return nil, err
 	}
 	return newBooth(nc, cfg, "fee-calc", "Fee for a license type, from the fee table", "/calculate",
-		calculate(table))
+		calculate(table), extras{})
 }
 
 func calculate(t *FeeTable) rpc.Handler[FeeRequest, FeeReply] {

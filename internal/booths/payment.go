@@ -68,8 +68,23 @@ func startPayment(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, e
 	if err != nil {
 		return nil, fmt.Errorf("payment: creating KV bucket %s: %w", PaymentsBucket, err)
 	}
+	// A charge is not idempotent: the booth framework keeps its answer per
+	// request id in SVC_DEDUP, so a retry on any instance replays it and a
+	// duplicate in flight waits; the ledger's atomic create below stays as
+	// the second guard (a lease takeover can never charge twice).
+	dedupReplicas, err := storeReplicas(ctx, js, "KV_"+rpc.DedupBucket, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("payment: %w", err)
+	}
+	dedup, err := rpc.EnsureDedupBucket(ctx, js, dedupReplicas, 0)
+	if err != nil {
+		return nil, fmt.Errorf("payment: %w", err)
+	}
 	return newBooth(nc, cfg, "payment", "Charges a fee once per request id", "/charge",
-		charge(kv, cfg.logger()))
+		charge(kv, cfg.logger()), extras{
+			booth:    []rpc.BoothOption{rpc.WithDedupStore(dedup)},
+			endpoint: []rpc.EndpointOption{rpc.NotIdempotent()},
+		})
 }
 
 // charge records the charge under the request id with an atomic create, so

@@ -54,9 +54,11 @@ func TestPaymentChargesOncePerRequestID(t *testing.T) {
 	if err := client.Call(ctx, "payment", "/charge", booths.ChargeRequest{Amount: 125, Currency: "USD"}, &first); err != nil {
 		t.Fatal(err)
 	}
-	// The same body spelled differently is the same charge.
-	if _, err := client.CallRaw(ctx, "payment", "/charge", []byte(`{ "currency":"USD", "amount":125.0 }`)); err != nil {
-		t.Fatal(err)
+	// The framework compares the body's bytes: the same charge spelled
+	// differently under a used request id is refused, never charged again.
+	_, err := client.CallRaw(ctx, "payment", "/charge", []byte(`{ "currency":"USD", "amount":125.0 }`))
+	if rpc.CodeOf(err) != rpc.CodeConflict {
+		t.Fatalf("same id, body spelled differently: err = %v, want 409", err)
 	}
 	if err := client.Call(ctx, "payment", "/charge", booths.ChargeRequest{Amount: 125, Currency: "USD"}, &second); err != nil {
 		t.Fatal(err)

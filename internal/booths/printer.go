@@ -49,7 +49,7 @@ func startPrinter(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, e
 		return nil, fmt.Errorf("license-printer: creating object store %s: %w", LicenseBucket, err)
 	}
 	return newBooth(nc, cfg, "license-printer", "Prints a license as a PDF", "/generate",
-		generate(store, cfg.logger()))
+		generate(store, cfg.logger()), extras{})
 }
 
 func generate(store jetstream.ObjectStore, log *slog.Logger) rpc.Handler[GenerateRequest, GenerateReply] {

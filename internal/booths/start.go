@@ -42,19 +42,26 @@ func Start(ctx context.Context, nc *nats.Conn, name string, cfg Config) (*rpc.Bo
 
 // newBooth makes the rpc.Booth of one demo booth with the shared options and
 // serves h on path; on failure it stops what it started.
-func newBooth[Req, Res any](nc *nats.Conn, cfg Config, name, description, path string, h rpc.Handler[Req, Res]) (*rpc.Booth, error) {
+// extras are what one booth adds to the setup every booth shares.
+type extras struct {
+	booth    []rpc.BoothOption
+	endpoint []rpc.EndpointOption
+}
+
+func newBooth[Req, Res any](nc *nats.Conn, cfg Config, name, description, path string, h rpc.Handler[Req, Res], x extras) (*rpc.Booth, error) {
 	meta := map[string]string{"demo": "true"}
 	if cfg.Instance != "" {
 		meta["instance"] = cfg.Instance
 	}
 	opts := append([]rpc.BoothOption{rpc.WithLogger(cfg.logger())}, cfg.BoothOptions...)
+	opts = append(opts, x.booth...)
 	b, err := rpc.NewBooth(nc, rpc.BoothConfig{
 		Name: name, Version: Version, Description: description, Metadata: meta,
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	if err := rpc.Handle(b, path, h); err != nil {
+	if err := rpc.Handle(b, path, h, x.endpoint...); err != nil {
 		_ = b.Stop(context.Background())
 		return nil, err
 	}
