@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // FeeBody is the payload of every pair: the license flow's fee-calc
@@ -33,9 +34,18 @@ func (f *FeeWork) Do(body []byte) ([]byte, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, fmt.Errorf("request body: %w", err)
 	}
+	res, err := f.Reply(&req)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+// Reply looks the fee of a decoded request up.
+func (f *FeeWork) Reply(req *booths.FeeRequest) (*booths.FeeReply, error) {
 	fee, ok := f.table.Fees[req.LicenseType]
 	if !ok {
-		return nil, fmt.Errorf("unknown license type %q", req.LicenseType)
+		return nil, rpc.Errorf(rpc.CodeBadRequest, "unknown license type %q", req.LicenseType)
 	}
-	return json.Marshal(booths.FeeReply{LicenseType: req.LicenseType, Amount: fee, Currency: f.table.Currency})
+	return &booths.FeeReply{LicenseType: req.LicenseType, Amount: fee, Currency: f.table.Currency}, nil
 }

@@ -12,10 +12,15 @@ import (
 // JSON work as fee-calc, and the gateway may call it.
 const RawService = "raw-fee"
 
+// DedupService is the identity and service name of the booth that serves
+// the same fee work twice: /once, exactly once per request id (rpc
+// NotIdempotent, answers kept in the SVC_DEDUP bucket), and /plain.
+const DedupService = "fee-dedup"
+
 // benchMatrix returns the demo matrix (the file at demo) with the raw
-// endpoint's identity added and granted to the gateway, so that both sides
-// of a pair run on the same secure server under the same kind of
-// permissions.
+// endpoint's and the dedup booth's identities added and granted to the
+// gateway, so that both sides of a pair run on the same secure server under
+// the same kind of permissions.
 func benchMatrix(demo string) ([]byte, error) {
 	data, err := os.ReadFile(demo)
 	if err != nil {
@@ -38,7 +43,11 @@ func benchMatrix(demo string) ([]byte, error) {
 		calls = map[string]any{}
 	}
 	calls[RawService] = []string{"/calculate"}
+	calls[DedupService] = []string{"/once", "/plain"}
 	gw["calls"] = calls
 	ids[RawService] = map[string]any{"kind": "booth"}
+	ids[DedupService] = map[string]any{"kind": "booth", "jetstream": []any{
+		map[string]any{"kv": "SVC_DEDUP", "access": "write"},
+	}}
 	return yaml.Marshal(doc)
 }

@@ -32,6 +32,11 @@ const (
 	SideRaw = "raw"
 	// SideRawPlain is SideRaw on a server without TLS or authentication.
 	SideRawPlain = "raw, plaintext server"
+	// SideOnce is a call to an exactly-once (rpc.NotIdempotent) endpoint
+	// doing the fee work, everything on; SidePlainCall the same call to a
+	// plain endpoint of the same booth.
+	SideOnce      = "exactly-once call"
+	SidePlainCall = "plain call"
 	// SideRawHeaders is SideRaw carrying the headers of a mesh call (call
 	// token, request id, caller, deadline, traceparent): what the wire
 	// format costs NATS, apart from the mesh's code.
@@ -46,6 +51,7 @@ type RPCPair struct {
 	secure, plain *server.Server
 	conns         []*nats.Conn
 	booth         *rpc.Booth
+	dedupBooth    *rpc.Booth
 	raws          []micro.Service
 	client        *rpc.Client
 	rawNC         *nats.Conn
@@ -122,6 +128,10 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		)},
 	})
 	if err != nil {
+		return nil, err
+	}
+
+	if err := p.startDedupBooth(ctx, conn, c, work, boothPub); err != nil {
 		return nil, err
 	}
 
@@ -213,6 +223,38 @@ func (p *RPCPair) HeaderBytes() int {
 	return n
 }
 
+// startDedupBooth serves DedupService: the fee work on /once, exactly once
+// per request id, and on /plain, with the same middlewares as fee-calc.
+func (p *RPCPair) startDedupBooth(ctx context.Context, conn func(string) (*nats.Conn, error), c *Creds, work *FeeWork, pub trace.Emitter) error {
+	nc, err := conn(DedupService)
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	kv, err := rpc.EnsureDedupBucket(ctx, js, 1, 0)
+	if err != nil {
+		return err
+	}
+	verifier, err := rpc.NewCallVerifier(DedupService, c.Matrix)
+	if err != nil {
+		return err
+	}
+	p.dedupBooth, err = rpc.NewBooth(nc, rpc.BoothConfig{Name: DedupService, Version: "1.0.0"},
+		rpc.WithLogger(slog.New(slog.DiscardHandler)), rpc.WithDedupStore(kv),
+		rpc.WithBoothMiddleware(Switchable(&p.tracing, trace.ServerMiddleware(pub, "fee-dedup-bench")), verifier.Middleware()))
+	if err != nil {
+		return err
+	}
+	h := func(_ context.Context, req *booths.FeeRequest) (*booths.FeeReply, error) { return work.Reply(req) }
+	if err := rpc.Handle(p.dedupBooth, "/once", h, rpc.NotIdempotent()); err != nil {
+		return err
+	}
+	return rpc.Handle(p.dedupBooth, "/plain", h)
+}
+
 // rawEndpoint serves the plain micro endpoint on nc.
 func rawEndpoint(nc *nats.Conn, work *FeeWork) (micro.Service, error) {
 	svc, err := micro.AddService(nc, micro.Config{
@@ -240,10 +282,16 @@ func rawEndpoint(nc *nats.Conn, work *FeeWork) (micro.Service, error) {
 
 // Op returns the call of side.
 func (p *RPCPair) Op(side string) (Op, error) {
-	mesh := func(ctx context.Context) error {
-		_, err := p.client.CallRaw(ctx, "fee-calc", "/calculate", FeeBody)
-		return err
+	call := func(service, path string) Op {
+		return func(ctx context.Context) error {
+			_, err := p.client.CallRaw(ctx, service, path, FeeBody)
+			if err == nil && p.tracing.Load() {
+				p.traced.Add(1)
+			}
+			return err
+		}
 	}
+	mesh := call("fee-calc", "/calculate")
 	raw := func(nc *nats.Conn, h nats.Header) Op {
 		return func(context.Context) error {
 			var msg *nats.Msg
@@ -263,16 +311,12 @@ func (p *RPCPair) Op(side string) (Op, error) {
 		}
 	}
 	switch side {
-	case SideMesh:
-		return func(ctx context.Context) error {
-			err := mesh(ctx)
-			if err == nil {
-				p.traced.Add(1)
-			}
-			return err
-		}, nil
-	case SideMeshNoTrace:
+	case SideMesh, SideMeshNoTrace:
 		return mesh, nil
+	case SideOnce:
+		return call(DedupService, "/once"), nil
+	case SidePlainCall:
+		return call(DedupService, "/plain"), nil
 	case SideRaw:
 		return raw(p.rawNC, nil), nil
 	case SideRawPlain:
@@ -283,8 +327,11 @@ func (p *RPCPair) Op(side string) (Op, error) {
 	return nil, fmt.Errorf("bench: unknown side %q", side)
 }
 
-// Use sets the fixture up for side (tracing on for SideMesh only).
-func (p *RPCPair) Use(side string) { p.tracing.Store(side == SideMesh) }
+// Use sets the fixture up for side: tracing is on for every mesh side but
+// SideMeshNoTrace.
+func (p *RPCPair) Use(side string) {
+	p.tracing.Store(side == SideMesh || side == SideOnce || side == SidePlainCall)
+}
 
 // TraceCount is the tracing row's evidence: events emitted, acknowledged
 // by JetStream, read back from SVC_TRACE, and the events the traced calls
@@ -377,10 +424,12 @@ func (p *RPCPair) Close() {
 		_ = pub.Close(ctx)
 		cancel()
 	}
-	if p.booth != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = p.booth.Stop(ctx)
-		cancel()
+	for _, b := range []*rpc.Booth{p.booth, p.dedupBooth} {
+		if b != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = b.Stop(ctx)
+			cancel()
+		}
 	}
 	for _, s := range p.raws {
 		_ = s.Stop()

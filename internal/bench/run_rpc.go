@@ -48,6 +48,17 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 					r.Rate(), us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.99)))
 			}
 		}
+		for _, side := range rotate([]string{SideOnce, SidePlainCall}, round) {
+			r, err := p.measure(ctx, side, func(op Op) (Result, error) {
+				return Closed(ctx, 1, cfg.Warm, cfg.Window, op)
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", side, err)
+			}
+			res[loadKey{side, 1}] = append(res[loadKey{side, 1}], r)
+			cfg.logf("round %d  %-22s %2d callers  %8.0f/s  p50 %6.0f µs  p99 %6.0f µs", round+1, side, 1,
+				r.Rate(), us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.99)))
+		}
 		for _, side := range rotate(openSides, round) {
 			r, err := p.measure(ctx, side, func(op Op) (Result, error) {
 				return Open(ctx, cfg.Rate, 64, cfg.OpenWindow, op)
@@ -153,6 +164,21 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 		Compare: fmt.Sprintf("%+.3f vCPU per 1000 calls/s", dcpu), Target: "added ≤ 0.06", Holds: verdict(dcpu <= 0.06)})
 	rep.Spread = append(rep.Spread, spread("open-loop added CPU s/1000 calls", pairwise(a, b, func(a, b Result) float64 { return a.CPUPer1000() - b.CPUPer1000() }), "%+.3f"))
 
+	const dpair = "exactly-once (deduplicated, rpc.NotIdempotent) call vs plain call to the same booth, everything on"
+	a, b = res[loadKey{SideOnce, 1}], res[loadKey{SidePlainCall, 1}]
+	for _, q := range []float64{0.5, 0.99} {
+		name := fmt.Sprintf("serial p%.0f", q*100)
+		x := median(pairwise(a, b, func(a, b Result) float64 {
+			return float64(a.Latency.Quantile(q)) / float64(b.Latency.Quantile(q))
+		}))
+		row := Row{Pair: dpair, Measured: name, A: fmtUS(median(each(a, quantileUS(q)))), B: fmtUS(median(each(b, quantileUS(q)))),
+			Compare: fmt.Sprintf("%.1f×", x), Target: "—", Holds: NoGoal}
+		if q == 0.5 {
+			row.Target, row.Holds = "A ≤ 2 × B", verdict(x <= 2)
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+
 	const tpair = "tracing on vs tracing off (the mesh side above, everything else on)"
 	for _, n := range []int{16, 64} {
 		a, b := res[loadKey{mesh, n}], res[loadKey{noTrace, n}]
@@ -169,7 +195,7 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 	rep.Notes = append(rep.Notes, fmt.Sprintf("Trace events: every traced call should emit 2 (the gateway's attempt, the booth's handling): "+
 		"%d expected, %d emitted, %d acknowledged by JetStream, %d read back by an ordered consumer.", tc.Expected, tc.Emitted, tc.Published, tc.Read))
 
-	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawHeaders, SideRawPlain} {
+	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawHeaders, SideRawPlain, SideOnce, SidePlainCall} {
 		for _, n := range []int{1, 16, 64, 0} {
 			rs := res[loadKey{side, n}]
 			if len(rs) == 0 {
@@ -195,7 +221,10 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 			"trace.ServerMiddleware, called through rpc.Client.CallRaw as the gateway with the call signer, "+
 			"trace.ClientMiddleware, the default breaker, 2 retries and the 300 ms attempt deadline. Trace events go to "+
 			"a file-backed SVC_TRACE (synced writes, as the embedded server runs by default). Everything runs in one "+
-			"process, so its CPU and allocations include the NATS server's work for either side.")
+			"process, so its CPU and allocations include the NATS server's work for either side.",
+		"The exactly-once pair calls one booth (identity fee-dedup) serving the same fee work on /once "+
+			"(rpc.NotIdempotent, answers kept in the SVC_DEDUP bucket, file storage with synced writes as the embedded "+
+			"server runs by default) and on /plain; every call has a fresh request id, so each /once call is a first run.")
 }
 
 func sideLabel(side string) string {
@@ -210,6 +239,10 @@ func sideLabel(side string) string {
 		return "raw nats.go, plaintext server"
 	case SideRawHeaders:
 		return "raw nats.go carrying a mesh call's headers"
+	case SideOnce:
+		return "pkg/rpc exactly-once call (NotIdempotent, SVC_DEDUP)"
+	case SidePlainCall:
+		return "pkg/rpc plain call to the same booth"
 	}
 	return side
 }
