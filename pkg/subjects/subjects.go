@@ -81,6 +81,7 @@ func tokenProblem(tok string) error {
 	if tok[0] == '$' {
 		return ErrDollar
 	}
+	nonASCII := false
 	for i := 0; i < len(tok); i++ {
 		switch c := tok[i]; {
 		case c == '*' || c == '>':
@@ -89,9 +90,13 @@ func tokenProblem(tok string) error {
 			return ErrDot
 		case c <= ' ' || c == 0x7f:
 			return ErrWhitespace
+		case c >= 0x80:
+			nonASCII = true
 		}
 	}
-	if strings.ContainsFunc(tok, unicode.IsSpace) {
+	// Every ASCII space is caught above; only a multi-byte token can hold
+	// another Unicode space.
+	if nonASCII && strings.ContainsFunc(tok, unicode.IsSpace) {
 		return ErrWhitespace
 	}
 	return nil
@@ -123,18 +128,28 @@ func Request(service, path string) (string, error) {
 	if err := ValidateService(service); err != nil {
 		return "", err
 	}
-	segs, err := SplitPath(path)
-	if err != nil {
-		return "", err
+	// SplitPath's checks, in its order, without its slice: this runs on
+	// every call.
+	p := strings.TrimPrefix(path, "/")
+	if p == "" {
+		return "", ErrPathEmpty
+	}
+	if n := strings.Count(p, "/") + 1; n > MaxSegments {
+		return "", fmt.Errorf("%w: %d", ErrPathTooDeep, n)
 	}
 	var b strings.Builder
-	b.Grow(len(Prefix) + 1 + len(service) + len(path) + 1)
+	b.Grow(len(Prefix) + 1 + len(service) + 1 + len(p))
 	b.WriteString(Prefix)
 	b.WriteByte('.')
 	b.WriteString(service)
-	for _, s := range segs {
+	for rest, more := p, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		if err := ValidateSegment(seg); err != nil {
+			return "", err
+		}
 		b.WriteByte('.')
-		b.WriteString(s)
+		b.WriteString(seg)
 	}
 	return b.String(), nil
 }
