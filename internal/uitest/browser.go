@@ -94,6 +94,8 @@ func start(path, profile string) (*Browser, error) {
 		"--disable-sync", "--disable-default-apps", "--disable-extensions", "--disable-dev-shm-usage",
 		"--disable-domain-reliability", "--disable-client-side-phishing-detection",
 		"--metrics-recording-only", "--hide-scrollbars", "--mute-audio",
+		// Test servers use self-signed certificates (httptest.StartTLS).
+		"--ignore-certificate-errors",
 		// Only loopback: any other host name fails to resolve.
 		"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
 		"--user-data-dir="+profile, "--remote-debugging-pipe", "about:blank")

@@ -4,5 +4,6 @@
 // skips the test, with a message saying so, where Chromium is not
 // installed; pages are opened at a fixed size, read with Eval and WaitFor,
 // and photographed with Screenshot. The browser may resolve and reach
-// loopback addresses only.
+// loopback addresses only, and accepts any certificate, as test servers'
+// are self-signed.
 package uitest
