@@ -85,7 +85,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.RepoDir, "repo", ".", "repository root (deployments/ is read from it)")
 	fs.StringVar(&cfg.BinDir, "bin", "bin", "folder holding the built broker-bridge, booth-runner and meshbench")
 	fs.StringVar(&work, "work", "", "folder for credentials, stores and logs (default: a new temporary one, removed after)")
-	fs.StringVar(&out, "out", "BENCHMARKS.md", "report to write; empty writes none")
+	fs.StringVar(&out, "out", "BENCHMARKS.md", "report to write (its hand-written analysis, after the marker line, is kept); empty writes none")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "rounds of each pair")
 	fs.DurationVar(&cfg.Window, "window", 1250*time.Millisecond, "measured period of each closed-loop run")
 	fs.DurationVar(&cfg.OpenWindow, "open-window", 3*time.Second, "period of each open-loop run")
@@ -120,12 +120,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if out == "" {
 		return nil
 	}
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	rep.Markdown(f)
-	if err := f.Close(); err != nil {
+	if err := rep.WriteFile(out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", out)

@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 )
@@ -53,6 +57,30 @@ type SideFigures struct {
 	Side, Load             string
 	Rate, P50, P90, P99    float64 // calls/s, µs
 	CPUPer1000, AllocsCall float64
+}
+
+// KeptMarker starts the part of BENCHMARKS.md that is written by hand (the
+// analysis of the figures): WriteFile keeps everything from this line on.
+const KeptMarker = "<!-- Everything below this line is kept by make bench: the analysis, written by hand. -->"
+
+// WriteFile writes the report to path as Markdown, keeping the hand-written
+// part of the file already there (from KeptMarker on).
+func (r *Report) WriteFile(path string) error {
+	var kept []byte
+	if old, err := os.ReadFile(path); err == nil {
+		if i := bytes.Index(old, []byte(KeptMarker)); i >= 0 {
+			kept = old[i:]
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var b bytes.Buffer
+	r.Markdown(&b)
+	if kept != nil {
+		b.WriteString("\n")
+		b.Write(kept)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // Markdown writes the report as BENCHMARKS.md.

@@ -111,7 +111,7 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 	for _, n := range []int{1, 16, 64} {
 		a, b := res[loadKey{mesh, n}], res[loadKey{raw, n}]
 		q := median(pairwise(a, b, ratio))
-		row := Row{Pair: pair, Measured: fmt.Sprintf("throughput, %d concurrent callers", n),
+		row := Row{Pair: pair, Measured: "throughput, " + callersLabel(n),
 			A: fmtRate(median(each(a, rate))), B: fmtRate(median(each(b, rate))), Compare: fmtRatio(q)}
 		if n == 1 {
 			row.Target, row.Holds = "—", NoGoal
@@ -119,7 +119,7 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 			row.Target, row.Holds = "A ≥ 0.80 × B", verdict(q >= 0.80)
 		}
 		rep.Rows = append(rep.Rows, row)
-		rep.Spread = append(rep.Spread, spread(fmt.Sprintf("mesh/raw throughput at %d callers", n), pairwise(a, b, ratio), "%.2f"))
+		rep.Spread = append(rep.Spread, spread("mesh/raw throughput, "+callersLabel(n), pairwise(a, b, ratio), "%.2f"))
 	}
 	for _, n := range []int{16, 64} {
 		a, b := res[loadKey{SideRawHeaders, n}], res[loadKey{raw, n}]
@@ -201,7 +201,7 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 			if len(rs) == 0 {
 				continue
 			}
-			load := fmt.Sprintf("%d callers", n)
+			load := callersLabel(n)
 			if n == 0 {
 				load = open
 			}
@@ -245,6 +245,14 @@ func sideLabel(side string) string {
 		return "pkg/rpc plain call to the same booth"
 	}
 	return side
+}
+
+// callersLabel names a closed-loop load.
+func callersLabel(n int) string {
+	if n == 1 {
+		return "1 caller"
+	}
+	return fmt.Sprintf("%d concurrent callers", n)
 }
 
 // spread renders one comparison's per-round values.
