@@ -110,7 +110,7 @@ func parseH2Load(out string) (Result, error) {
 	if bad > 0 || ok != done || done == 0 {
 		return Result{}, fmt.Errorf("bench: h2load saw failures (%s; %s):\n%s", r[0], s[0], out)
 	}
-	return Result{Calls: n(s[1]), Elapsed: time.Duration(elapsed * float64(time.Second))}, nil
+	return Result{Calls: n(s[1]), Total: n(r[3]), Elapsed: time.Duration(elapsed * float64(time.Second))}, nil
 }
 
 // readH2LoadLog reads the per-request log (start µs, status, duration µs).

@@ -109,8 +109,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if len(r.Sides) > 0 {
 		fmt.Fprintf(w, "\n## Every side, medians\n\n")
 		fmt.Fprintf(w, "Latency is timed from the call's start in closed-loop runs and from its scheduled send in open-loop runs "+
-			"(the Go runners); h2load times a request from its actual send. CPU is the whole benchmark process's "+
-			"(client, booth and embedded NATS server together) from rusage; allocations likewise.\n\n")
+			"(the Go runners); h2load times a request from its actual send. CPU of the in-process sides is the whole benchmark "+
+			"process's (client, booth and embedded NATS server together) from rusage, allocations likewise; CPU of the HTTP "+
+			"sides is their server processes' (bridge, NATS, booths; or nginx and the plain server), load generator excluded.\n\n")
 		fmt.Fprintf(w, "| side | load | calls/s | p50 | p90 | p99 | CPU s / 1000 calls | allocs / call |\n|---|---|---|---|---|---|---|---|\n")
 		for _, s := range r.Sides {
 			cpu, allocs := "", ""

@@ -20,14 +20,64 @@ const (
 
 // httpRun holds the child processes and endpoints of the HTTP pairs.
 type httpRun struct {
-	cfg      *Config
-	set      *procSet
-	h2       *H2Load
-	gen      map[string]*H2Gen
-	urls     map[string]string
-	rss      map[string]int // process name -> pid, for the memory rows
-	plain    bool           // booth-runner ran on a plaintext server
-	plainURL string         // that server
+	cfg  *Config
+	set  *procSet
+	h2   *H2Load
+	gen  map[string]*H2Gen
+	urls map[string]string
+	rss  map[string]int // process name -> pid, for the memory rows
+	pids map[string]int // every server process by name, for CPU
+	// cpu holds, per side and server process, the CPU µs per request of
+	// each round.
+	cpu map[string]map[string][]float64
+}
+
+// The server processes of each side, whose CPU is counted for it.
+var sideProcs = map[string][]string{
+	sideBridgeH2C: {procBridgeH2C, procBridgeNATS, procBooths},
+	sidePlainH2C:  {procPlainH2C},
+	sideNginx:     {procNginx, procPlainH2C},
+	sideBridgeTLS: {procBridgeNATS, procBooths},
+	sidePlainTLS:  {procPlainTLS},
+}
+
+// Names of the server processes.
+const (
+	procBridgeNATS = "bridge (embedded NATS)"
+	procBridgeH2C  = "bridge (h2c, on that NATS)"
+	procBooths     = "booth-runner"
+	procPlainH2C   = "plain Go server (h2c)"
+	procPlainTLS   = "plain Go server (mTLS)"
+	procNginx      = "nginx"
+)
+
+// measure runs one side and charges it the CPU its server processes used.
+func (hr *httpRun) measure(side string, run func() (Result, error)) (Result, error) {
+	procs := sideProcs[side]
+	before := make([]time.Duration, len(procs))
+	for i, name := range procs {
+		before[i], _ = ProcCPU(hr.pids[name])
+	}
+	r, err := run()
+	if err != nil {
+		return r, err
+	}
+	if hr.cpu[side] == nil {
+		hr.cpu[side] = map[string][]float64{}
+	}
+	r.CPU = 0
+	for i, name := range procs {
+		after, err := ProcCPU(hr.pids[name])
+		if err != nil {
+			return r, fmt.Errorf("CPU of %s: %w", name, err)
+		}
+		d := after - before[i]
+		r.CPU += d
+		if r.Total > 0 {
+			hr.cpu[side][name] = append(hr.cpu[side][name], us(d)/float64(r.Total))
+		}
+	}
+	return r, nil
 }
 
 const callPath = "/v1/call/fee-calc/calculate"
@@ -45,7 +95,8 @@ func runHTTP(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error 
 	rep.Machine.H2Load = h2.Version()
 	set := &procSet{cfg: cfg, creds: creds}
 	defer set.stop()
-	hr := &httpRun{cfg: cfg, set: set, h2: h2, gen: map[string]*H2Gen{}, urls: map[string]string{}, rss: map[string]int{}}
+	hr := &httpRun{cfg: cfg, set: set, h2: h2, gen: map[string]*H2Gen{}, urls: map[string]string{},
+		rss: map[string]int{}, pids: map[string]int{}, cpu: map[string]map[string][]float64{}}
 	defer func() {
 		for _, g := range hr.gen {
 			g.Close()
@@ -76,7 +127,9 @@ func runHTTP(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error 
 	w := cfg.HTTPWindow
 	for round := range cfg.Rounds {
 		for _, side := range rotate([]string{sideBridgeH2C, sidePlainH2C, sideNginx}, round) {
-			r, err := h2.Throughput(ctx, hr.urls[side], 10, 10, 500*time.Millisecond, w)
+			r, err := hr.measure(side, func() (Result, error) {
+				return h2.Throughput(ctx, hr.urls[side], 10, 10, 500*time.Millisecond, w)
+			})
 			if err != nil {
 				close(stop)
 				return fmt.Errorf("%s: %w", side, err)
@@ -95,7 +148,9 @@ func runHTTP(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error 
 				us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.99)))
 		}
 		for _, side := range rotate([]string{sideBridgeTLS, sidePlainTLS}, round) {
-			r, err := hr.gen[side].Run(ctx, 500*time.Millisecond, w)
+			r, err := hr.measure(side, func() (Result, error) {
+				return hr.gen[side].Run(ctx, 500*time.Millisecond, w)
+			})
 			if err != nil {
 				close(stop)
 				return fmt.Errorf("%s: %w", side, err)
@@ -120,24 +175,29 @@ func (hr *httpRun) start(ctx context.Context, creds *Creds) error {
 	if err != nil {
 		return err
 	}
-	hr.rss["bridge (embedded NATS)"] = bridgeTLS.Pid()
+	hr.rss[procBridgeNATS] = bridgeTLS.Pid()
+	hr.pids[procBridgeNATS] = bridgeTLS.Pid()
 	br, err := set.boothRunner(ctx, natsURL)
 	if err != nil {
 		return err
 	}
-	hr.rss["booth-runner"] = br.Pid()
-	_, h2cAddr, _, err := set.bridge(ctx, "bridge-h2c", "--nats", natsURL, "--insecure-h2c", "--insecure-h2c-as", "gateway")
+	hr.rss[procBooths] = br.Pid()
+	hr.pids[procBooths] = br.Pid()
+	bridgeH2C, h2cAddr, _, err := set.bridge(ctx, "bridge-h2c", "--nats", natsURL, "--insecure-h2c", "--insecure-h2c-as", "gateway")
 	if err != nil {
 		return err
 	}
-	_, plainH2C, err := set.plain(ctx, "plain-h2c", "")
+	hr.pids[procBridgeH2C] = bridgeH2C.Pid()
+	pH2C, plainH2C, err := set.plain(ctx, "plain-h2c", "")
 	if err != nil {
 		return err
 	}
-	_, plainTLS, err := set.plain(ctx, "plain-mtls", creds.Dir)
+	hr.pids[procPlainH2C] = pH2C.Pid()
+	pTLS, plainTLS, err := set.plain(ctx, "plain-mtls", creds.Dir)
 	if err != nil {
 		return err
 	}
+	hr.pids[procPlainTLS] = pTLS.Pid()
 	nginxAddr, err := freeAddr()
 	if err != nil {
 		return err
@@ -147,6 +207,7 @@ func (hr *httpRun) start(ctx context.Context, creds *Creds) error {
 		return err
 	}
 	set.procs = append(set.procs, ng)
+	hr.pids[procNginx] = ng.Pid()
 
 	hr.urls[sideBridgeH2C] = "http://" + h2cAddr + callPath
 	hr.urls[sidePlainH2C] = "http://" + plainH2C + callPath

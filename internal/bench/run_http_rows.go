@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // rows turns the HTTP runs and the memory samples into rows.
@@ -44,9 +45,21 @@ func (hr *httpRun) rows(rep *Report, res, rated map[string][]Result, idle map[st
 		Compare: fmtRatio(q), Target: "A ≥ 0.55 × B", Holds: verdict(q >= 0.55)})
 	rep.Spread = append(rep.Spread, spread("bridge/plain mTLS requests/s", pairwise(a, b, ratio), "%.2f"))
 
+	var breakdown []string
 	for _, side := range []string{sideBridgeH2C, sidePlainH2C, sideNginx, sideBridgeTLS, sidePlainTLS} {
-		rep.Sides = append(rep.Sides, SideFigures{Side: side, Load: "10 connections × 10 streams", Rate: median(each(res[side], rate))})
+		var total float64
+		var parts []string
+		for _, name := range sideProcs[side] {
+			v := median(hr.cpu[side][name])
+			total += v
+			parts = append(parts, fmt.Sprintf("%s %.0f µs", name, v))
+		}
+		rep.Sides = append(rep.Sides, SideFigures{Side: side, Load: "10 connections × 10 streams",
+			Rate: median(each(res[side], rate)), CPUPer1000: total / 1000})
+		breakdown = append(breakdown, fmt.Sprintf("%s: %.0f µs (%s)", side, total, strings.Join(parts, ", ")))
 	}
+	rep.Notes = append(rep.Notes, "Server-side CPU per request (median over rounds, from /proc/<pid>/stat, load "+
+		"generator excluded): "+strings.Join(breakdown, "; ")+".")
 	for _, side := range []string{sideBridgeH2C, sidePlainH2C} {
 		rs := rated[side]
 		rep.Sides = append(rep.Sides, SideFigures{Side: side, Load: fmt.Sprintf("%d requests/s, 10 connections", hr.cfg.Rate),
@@ -54,7 +67,7 @@ func (hr *httpRun) rows(rep *Report, res, rated map[string][]Result, idle map[st
 			P99: median(each(rs, quantileUS(0.99)))})
 	}
 
-	limits := map[string]int64{"booth-runner": 30 << 20, "bridge (embedded NATS)": 80 << 20}
+	limits := map[string]int64{procBooths: 30 << 20, procBridgeNATS: 80 << 20}
 	names := make([]string, 0, len(hr.rss))
 	for name := range hr.rss {
 		names = append(names, name)
@@ -62,7 +75,7 @@ func (hr *httpRun) rows(rep *Report, res, rated map[string][]Result, idle map[st
 	slices.Sort(names)
 	for _, name := range names {
 		what := name
-		if name == "booth-runner" {
+		if name == procBooths {
 			what = "booth-runner --demo (the 4 demo booths, secure)"
 		}
 		limit := limits[name]
