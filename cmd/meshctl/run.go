@@ -14,6 +14,7 @@ commands:
   init         create or complete the credentials folder (CA, certificates, NKeys)
   nats-config  print the NATS server config generated from the matrix
   ready        wait until the bridge is ready and services have instances
+  trace        print trace events live (tail) or one trace (show)
 
 Run "meshctl <command> -h" for a command's flags.
 `
@@ -32,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runNATSConfig(args[1:], stdout, stderr)
 	case "ready":
 		err = runReady(args[1:], stdout, stderr)
+	case "trace":
+		err = runTrace(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
