@@ -1,6 +1,7 @@
 package tracecli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -66,7 +67,8 @@ func WriteTrace(w io.Writer, id trace.TraceID, events []trace.Event) error {
 	fmt.Fprintf(w, "trace %s: %d events, %s, %s, from %s\n", id, len(events), Duration(last.Sub(first)), status, first.UTC().Format(TimeFormat))
 
 	depth := depths(events)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	for _, ev := range events {
 		indent := strings.Repeat("  ", depth[ev.SpanID])
 		fmt.Fprintf(tw, "  +%s\t%s%s %s -> %s %s\t%s\t%s\t%s", Duration(ev.Start.Sub(first)), indent, ev.Kind,
@@ -81,6 +83,11 @@ func WriteTrace(w io.Writer, id trace.TraceID, events []trace.Event) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+		}
 	}
 	_, err := fmt.Fprintf(w, "\n%s", trace.Mermaid(events))
 	return err

@@ -131,6 +131,7 @@ func TestShowPrintsHopsInCausalOrderAndMermaid(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("Show prints:\n%s", out)
 	lines := strings.Split(out, "\n")
 	if want := fmt.Sprintf("trace %s: 5 events, ", id); !strings.HasPrefix(lines[0], want) || !strings.Contains(lines[0], ", ok, from ") {
 		t.Errorf("heading %q, want %q... ok", lines[0], want)
