@@ -9,7 +9,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/metrics"
+	"github.com/hms-svc/hms-svc/internal/ui"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // headerRoom is the part of the NATS max payload kept for headers when the
@@ -23,9 +26,12 @@ type Bridge struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	client  *rpc.Client
+	metrics *metrics.Metrics
 	disc    *discovery
-	log     *slog.Logger
-	maxBody int64
+
+	metricsHandler, uiHandler http.Handler
+	log                       *slog.Logger
+	maxBody                   int64
 }
 
 // New returns a Bridge that calls booths over nc. It does not own nc: the
@@ -38,7 +44,14 @@ func New(cfg Config, nc *nats.Conn) (*Bridge, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	client, err := rpc.NewClient(nc, append([]rpc.Option{rpc.WithCaller(cfg.Identity)}, cfg.ClientOptions...)...)
+	m := cfg.Metrics
+	if m == nil {
+		var err error
+		if m, err = metrics.New(); err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
+	}
+	client, err := rpc.NewClient(nc, append(clientOptions(&cfg, m), cfg.ClientOptions...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
@@ -47,8 +60,9 @@ func New(cfg Config, nc *nats.Conn) (*Bridge, error) {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
 	b := &Bridge{
-		cfg: cfg, nc: nc, js: js, client: client, log: cfg.Logger,
-		disc:    newDiscovery(nc, &cfg),
+		cfg: cfg, nc: nc, js: js, client: client, metrics: m, log: cfg.Logger,
+		disc:           newDiscovery(nc, &cfg),
+		metricsHandler: m.Handler(), uiHandler: ui.Handler(),
 		maxBody: cfg.MaxBodyBytes,
 	}
 	if limit := nc.MaxPayload() - headerRoom; limit > 0 && b.maxBody > limit {
@@ -58,6 +72,25 @@ func New(cfg Config, nc *nats.Conn) (*Bridge, error) {
 		return nil, errors.New("bridge: NATS max payload is too small for any request")
 	}
 	return b, nil
+}
+
+// clientOptions are the bridge's own options of its rpc client: each
+// logical call measured once, outside the breaker and retries; the breaker
+// of the product brief, its changes counted; and each attempt counted and
+// traced as a child of the request's server span. Options in
+// Config.ClientOptions come after these, so the call signer's attempt
+// middleware runs inside the tracing: an attempt refused for want of a
+// token is still traced and counted.
+func clientOptions(cfg *Config, m *metrics.Metrics) []rpc.Option {
+	return []rpc.Option{
+		rpc.WithCaller(cfg.Identity),
+		rpc.WithCallMiddleware(m.ClientMiddleware()),
+		rpc.WithBreaker(rpc.BreakerSettings{
+			Failures: rpc.DefaultBreakerFailures, OpenFor: rpc.DefaultBreakerOpenFor,
+			HalfOpenCalls: rpc.DefaultBreakerHalfOpens, OnStateChange: m.BreakerStateChange,
+		}),
+		rpc.WithAttemptMiddleware(m.AttemptMiddleware(), trace.ClientMiddleware(cfg.Trace, cfg.Identity)),
+	}
 }
 
 // Handler returns the bridge's HTTP handler (the Bridge itself).

@@ -10,34 +10,51 @@ import (
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
-// handleCall serves POST /v1/call/{service}/{path...}: it checks the
-// request completely, then sends the body unchanged to the service and
-// answers with the reply body unchanged.
-func (b *Bridge) handleCall(w http.ResponseWriter, r *http.Request, rest string) {
+// serveCall serves /v1/call/{service}/{path...} as one server span of the
+// bridge, recorded whatever the outcome: a request refused before anything
+// is published (unauthenticated, malformed) gets a trace id and a span too.
+// The span is the child of the caller's traceparent and the parent of the
+// attempts the call makes.
+func (b *Bridge) serveCall(w http.ResponseWriter, r *http.Request, rest string) {
+	caller, err := b.cfg.Caller(r)
+	id, idErr := requestID(r)
+	r, span := b.startSpan(w, r, b.cfg.Trace, caller, id)
+	if err == nil {
+		r = r.WithContext(rpc.OnBehalfOf(r.Context(), caller))
+		err = b.call(w, r, rest, id, idErr)
+	}
+	if err != nil {
+		b.writeError(w, r, err)
+	}
+	span.End(err)
+}
+
+// call checks the request completely, then sends the body unchanged to the
+// service and answers with the reply body unchanged. It returns the error
+// to answer with instead, having written nothing.
+func (b *Bridge) call(w http.ResponseWriter, r *http.Request, rest, id string, idErr error) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return rpc.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s: use %s", r.Method, r.URL.EscapedPath(), http.MethodPost)
+	}
 	target, err := parseCallPath(rest)
 	if err != nil {
-		b.writeError(w, r, err)
-		return
+		return err
 	}
-	id, err := requestID(r)
-	if err != nil {
-		b.writeError(w, r, err)
-		return
+	if idErr != nil {
+		return idErr
 	}
 	w.Header().Set(rpc.HeaderRequestID, id)
 	budget, err := callBudget(r, b.cfg.CallTimeout, b.cfg.MaxCallTimeout)
 	if err != nil {
-		b.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := checkContentType(r); err != nil {
-		b.writeError(w, r, err)
-		return
+		return err
 	}
 	body, err := readBody(w, r, b.maxBody)
 	if err != nil {
-		b.writeError(w, r, err)
-		return
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), budget)
@@ -45,20 +62,17 @@ func (b *Bridge) handleCall(w http.ResponseWriter, r *http.Request, rest string)
 	knownSvc, knownPath := b.disc.lookup(ctx, target.service, target.subject)
 	switch {
 	case !knownSvc:
-		b.writeError(w, r, rpc.Errorf(rpc.CodeNotFound, "unknown service %q", target.service))
-		return
+		return rpc.Errorf(rpc.CodeNotFound, "unknown service %q", target.service)
 	case !knownPath:
-		b.writeError(w, r, rpc.Errorf(rpc.CodeNotFound, "service %q has no path %s", target.service, target.path))
-		return
+		return rpc.Errorf(rpc.CodeNotFound, "service %q has no path %s", target.service, target.path)
 	}
 
-	res, err := b.client.Invoke(rpc.WithRequestID(ctx, id), target.service, target.path, traceHeaders(r), body)
+	res, err := b.client.Invoke(rpc.WithRequestID(ctx, id), target.service, target.path, nil, body)
 	if err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			err = rpc.Errorf(rpc.CodeTooLarge, "request is larger than the mesh's message limit")
 		}
-		b.writeError(w, r, err)
-		return
+		return err
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -66,4 +80,5 @@ func (b *Bridge) handleCall(w http.ResponseWriter, r *http.Request, rest string)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res.Data)
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // seen records what a raw booth handler received.
@@ -78,8 +79,13 @@ func TestCallPassesBodiesThroughUnchanged(t *testing.T) {
 	if id := res.header.Get(rpc.HeaderRequestID); id != wantID {
 		t.Errorf("response request id %q, want %q", id, wantID)
 	}
-	if v := hdr.Get(rpc.HeaderTraceparent); v != tp {
-		t.Errorf("booth saw traceparent %q, want %q", v, tp)
+	// The booth's parent is the bridge's attempt, in the caller's trace.
+	v := hdr.Get(rpc.HeaderTraceparent)
+	if sc, err := trace.ParseTraceparent(v); err != nil || sc.TraceID.String() != tp[3:35] || sc.SpanID.String() == tp[36:52] {
+		t.Errorf("booth saw traceparent %q, want a child span of %q", v, tp)
+	}
+	if id := res.header.Get(bridge.HeaderTraceID); id != tp[3:35] {
+		t.Errorf("response %s = %q, want the caller's trace %s", bridge.HeaderTraceID, id, tp[3:35])
 	}
 	if v := hdr.Get(rpc.HeaderTracestate); v != "vendor=x" {
 		t.Errorf("booth saw tracestate %q, want vendor=x", v)
@@ -109,8 +115,11 @@ func TestCallMakesARequestIDWhenNoneIsSent(t *testing.T) {
 	if hdr.Get(rpc.HeaderRequestID) != id {
 		t.Errorf("booth saw request id %q, response says %q", hdr.Get(rpc.HeaderRequestID), id)
 	}
-	if v := hdr.Get(rpc.HeaderTraceparent); v != "" {
-		t.Errorf("malformed traceparent was passed on as %q", v)
+	// The malformed traceparent is dropped: a new trace starts.
+	v := hdr.Get(rpc.HeaderTraceparent)
+	sc, err := trace.ParseTraceparent(v)
+	if err != nil || sc.TraceID.String() != res.header.Get(bridge.HeaderTraceID) {
+		t.Errorf("booth saw traceparent %q (%v), want one of the new trace %q", v, err, res.header.Get(bridge.HeaderTraceID))
 	}
 }
 

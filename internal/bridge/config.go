@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hms-svc/hms-svc/internal/metrics"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // Defaults of Config.
@@ -29,6 +31,7 @@ const (
 	DefaultDiscoveryForget      = time.Hour
 	DefaultLicenseBucket        = "LICENSES"
 	DefaultIdentity             = "bridge"
+	DefaultSSEHeartbeat         = 15 * time.Second
 )
 
 // ErrConfig is matched by every error Validate returns.
@@ -69,6 +72,11 @@ type Config struct {
 	DiscoveryRefresh     time.Duration
 	DiscoveryForget      time.Duration
 
+	// SSEHeartbeat is how often an idle live trace stream gets a heartbeat
+	// comment (15 s), which keeps it open through proxies and notices a
+	// client that went away.
+	SSEHeartbeat time.Duration
+
 	// LicenseBucket is the JetStream object store license PDFs are read
 	// from ("LICENSES").
 	LicenseBucket string
@@ -95,9 +103,19 @@ type Config struct {
 	// so a call signer in ClientOptions signs for it with Identity as the
 	// actor.
 	Caller CallerFunc
-	// ClientOptions are added to the rpc client's options (authentication,
-	// tracing, attempt timeout).
+	// ClientOptions are added to the rpc client's options, after the
+	// bridge's own metrics, breaker and tracing (so an attempt middleware
+	// here, such as the call signer, runs inside the tracing one).
 	ClientOptions []rpc.Option
+	// Trace receives the bridge's hops: a server span for each call request
+	// (refusals included) and a client span for each attempt it makes. The
+	// trace context is propagated even when it is nil, which records
+	// nothing.
+	Trace trace.Emitter
+	// Metrics counts the calls, attempts and breaker changes of the
+	// bridge's client and is served on /metrics; when nil the bridge makes
+	// its own.
+	Metrics *metrics.Metrics
 	// Logger receives the bridge's logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -118,6 +136,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.DiscoveryMinInterval, DefaultDiscoveryMinInterval)
 	setDefault(&c.DiscoveryRefresh, DefaultDiscoveryRefresh)
 	setDefault(&c.DiscoveryForget, DefaultDiscoveryForget)
+	setDefault(&c.SSEHeartbeat, DefaultSSEHeartbeat)
 	setDefault(&c.LicenseBucket, DefaultLicenseBucket)
 	setDefault(&c.Identity, DefaultIdentity)
 	if c.Logger == nil {
@@ -144,7 +163,7 @@ func (c *Config) Validate() error {
 		{"ShutdownTimeout", c.ShutdownTimeout},
 		{"DiscoveryWindow", c.DiscoveryWindow}, {"DiscoveryQuiet", c.DiscoveryQuiet},
 		{"DiscoveryMinInterval", c.DiscoveryMinInterval}, {"DiscoveryRefresh", c.DiscoveryRefresh},
-		{"DiscoveryForget", c.DiscoveryForget},
+		{"DiscoveryForget", c.DiscoveryForget}, {"SSEHeartbeat", c.SSEHeartbeat},
 	} {
 		if d.v <= 0 {
 			return fmt.Errorf("%w: %s must be positive, got %v", ErrConfig, d.name, d.v)

@@ -2,9 +2,12 @@
 // /v1/call/{service}/{path...} and the bridge forwards it, byte for byte, as
 // a request-reply on the service's NATS subject through pkg/rpc, on behalf of
 // the caller its Config.Caller names (the identity of the client
-// certificate, which the matrix must let the bridge act for). It also lists
+// certificate, which the matrix must let the bridge act for). Each call is
+// a server span of the bridge in the caller's W3C trace, parent of the
+// attempts it makes, and its trace id is in the Svc-Trace-Id header and in
+// every error body {"error":{"code","message","trace_id"}}. It also lists
 // services from micro discovery, streams license PDFs from the JetStream
-// object store and answers health probes. Every request is checked before
-// anything is published, and every error is a JSON body
-// {"error":{"code","message","trace_id"}} with the HTTP status of its code.
+// object store, answers health probes and serves monitoring: the live page
+// (/ui), breakers, the trace stream and lookup, and Prometheus /metrics,
+// also on a loopback-only listener without authentication (ServeMonitor).
 package bridge

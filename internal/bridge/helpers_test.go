@@ -10,15 +10,18 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // mesh is a NATS server with a running bridge in front of it.
@@ -28,6 +31,11 @@ type mesh struct {
 	bridge *bridge.Bridge
 	url    string // base URL of the bridge
 	client *http.Client
+	// pub and js are the trace publisher and stream of startTracedMesh.
+	pub *trace.Publisher
+	js  jetstream.JetStream
+	// stop ends Serve and returns its error; later calls return the same.
+	stop func() error
 }
 
 // startMesh runs NATS and a bridge serving h2c on 127.0.0.1 (or TLS when
@@ -35,7 +43,39 @@ type mesh struct {
 // before the bridge is made.
 func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
 	t.Helper()
+	return startMeshOn(t, natstest.Start(t), tune)
+}
+
+// startTracedMesh is startMesh with the SVC_TRACE stream (in memory) and a
+// trace publisher of the bridge's, which flushes every 5 ms.
+func startTracedMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
+	t.Helper()
 	s := natstest.Start(t)
+	nc := natstest.Connect(t, s, nats.Name("bridge-trace"))
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trace.EnsureStream(t.Context(), js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := trace.NewPublisher(nc, "bridge", trace.WithBatching(100, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	m := startMeshOn(t, s, func(c *bridge.Config) {
+		c.Trace = pub
+		if tune != nil {
+			tune(c)
+		}
+	})
+	m.pub, m.js = pub, js
+	return m
+}
+
+func startMeshOn(t *testing.T, s *server.Server, tune func(*bridge.Config)) *mesh {
+	t.Helper()
 	nc := natstest.Connect(t, s, nats.Name("bridge"))
 	cfg := bridge.Config{InsecureH2C: true, Caller: bridge.ActAs("gateway"), Logger: testLogger(t)}
 	if tune != nil {
@@ -58,18 +98,26 @@ func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
 		scheme = "https"
 		client = nil // the test makes its own TLS client
 	}
+	var once sync.Once
+	var served error
+	stop := func() error {
+		once.Do(func() {
+			if client != nil {
+				// Closing idle connections spares shutdown the wait for
+				// clients to answer its GOAWAY.
+				client.CloseIdleConnections()
+			}
+			cancel()
+			served = <-done
+		})
+		return served
+	}
 	t.Cleanup(func() {
-		if client != nil {
-			// Closing idle connections spares shutdown the wait for
-			// clients to answer its GOAWAY.
-			client.CloseIdleConnections()
-		}
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return &mesh{srv: s, nc: nc, bridge: b, url: scheme + "://" + ln.Addr().String(), client: client}
+	return &mesh{srv: s, nc: nc, bridge: b, url: scheme + "://" + ln.Addr().String(), client: client, stop: stop}
 }
 
 // h2cClient speaks cleartext HTTP/2 only (prior knowledge).

@@ -16,12 +16,18 @@ const (
 
 // ServeHTTP routes a request by its escaped path. Every request but the
 // health probes is first authenticated (Config.Caller) and then served on
-// behalf of its caller. The bridge routes itself rather than through
-// http.ServeMux so that every answer, 404 and 405 included, is a JSON error,
-// and so that no path is cleaned or redirected before it is validated:
+// behalf of its caller; a call is also recorded as a server span, refused
+// or not. The bridge routes itself rather than through http.ServeMux so
+// that every answer, 404 and 405 included, is a JSON error, and so that no
+// path is cleaned or redirected before it is validated:
 // "/v1/call/a/%2E%2E/b" is refused, not rewritten.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
+	if strings.HasPrefix(p, callPrefix) || p == strings.TrimSuffix(callPrefix, "/") {
+		b.serveCall(w, r, strings.TrimPrefix(p, callPrefix))
+		return
+	}
+	r = b.withTraceID(w, r)
 	switch p {
 	case "/healthz":
 		b.get(w, r, b.handleHealthz)
@@ -37,20 +43,13 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = ar
 	switch {
-	case p == servicesPath:
-		b.get(w, r, b.handleServices)
+	case b.serveMonitoring(w, r, p):
 	case strings.HasPrefix(p, servicesPath+"/"):
 		name := strings.TrimPrefix(p, servicesPath+"/")
 		b.get(w, r, func(w http.ResponseWriter, r *http.Request) { b.handleService(w, r, name) })
 	case strings.HasPrefix(p, licensesPrefix):
 		id := strings.TrimPrefix(p, licensesPrefix)
 		b.get(w, r, func(w http.ResponseWriter, r *http.Request) { b.handleLicense(w, r, id) })
-	case strings.HasPrefix(p, callPrefix) || p == strings.TrimSuffix(callPrefix, "/"):
-		if r.Method != http.MethodPost {
-			b.notAllowed(w, r, http.MethodPost)
-			return
-		}
-		b.handleCall(w, r, strings.TrimPrefix(p, callPrefix))
 	default:
 		b.writeError(w, r, rpc.Errorf(rpc.CodeNotFound, "no such endpoint: %s", p))
 	}

@@ -11,23 +11,43 @@ import (
 )
 
 // ErrNotLoopback is matched by the error Serve returns when InsecureH2C is
-// asked for on a listener that is not loopback.
+// asked for on a listener that is not loopback, and by the error of
+// ServeMonitor on such a listener.
 var ErrNotLoopback = errors.New("cleartext HTTP/2 is only served on a loopback address")
 
 // Serve answers HTTP on ln until ctx ends, then shuts down gracefully: it
-// stops accepting, lets requests in flight finish (for at most
-// ShutdownTimeout) and returns nil. With Config.TLS it serves HTTPS with
-// HTTP/2; with InsecureH2C, cleartext HTTP/2 on a loopback ln only. Serve
-// also refreshes discovery every DiscoveryRefresh while it runs.
+// ends the live trace streams, stops accepting, lets requests in flight
+// finish (for at most ShutdownTimeout) and returns nil. With Config.TLS it
+// serves HTTPS with HTTP/2; with InsecureH2C, cleartext HTTP/2 on a
+// loopback ln only. Serve also refreshes discovery every DiscoveryRefresh
+// while it runs.
 func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 	if b.cfg.TLS == nil && !IsLoopback(ln.Addr().String()) {
 		return fmt.Errorf("bridge: %w: %s (serve TLS instead)", ErrNotLoopback, ln.Addr())
 	}
-	srv := b.server()
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go b.disc.run(ctx, b.cfg.DiscoveryRefresh)
+	return b.serve(ctx, ln, b.server(ctx, b, b.cfg.TLS != nil))
+}
 
+// ServeMonitor answers the monitoring listener on ln, which must be
+// loopback, until ctx ends, then shuts down as Serve does. It serves
+// MonitorHandler in cleartext, HTTP/1.1 and HTTP/2 (h2c), with no
+// authentication: a browser on this machine reads the live page without a
+// client certificate. It makes no call. Run it beside Serve, on another
+// listener.
+func (b *Bridge) ServeMonitor(ctx context.Context, ln net.Listener) error {
+	if !IsLoopback(ln.Addr().String()) {
+		return fmt.Errorf("bridge: monitoring listener: %w: %s (it has no authentication)", ErrNotLoopback, ln.Addr())
+	}
+	srv := b.server(ctx, b.MonitorHandler(), false)
+	srv.Protocols.SetHTTP1(true)
+	return b.serve(ctx, ln, srv)
+}
+
+// serve runs srv on ln until ctx ends, then shuts it down.
+func (b *Bridge) serve(ctx context.Context, ln net.Listener, srv *http.Server) error {
 	errc := make(chan error, 1)
 	go func() {
 		if srv.TLSConfig != nil {
@@ -53,27 +73,33 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// server returns the http.Server with the bridge's limits and protocols.
-func (b *Bridge) server() *http.Server {
-	var protos http.Protocols
+// server returns an http.Server of h with the bridge's limits: HTTPS with
+// HTTP/2 when secure, cleartext HTTP/2 otherwise, and HTTP/1.1 unless
+// DisableHTTP1. Requests carry serveCtx (serveCtxKey), which ends their
+// live streams at shutdown.
+func (b *Bridge) server(serveCtx context.Context, h http.Handler, secure bool) *http.Server {
+	protos := new(http.Protocols)
 	protos.SetHTTP1(!b.cfg.DisableHTTP1)
-	if b.cfg.TLS != nil {
+	if secure {
 		protos.SetHTTP2(true)
 	} else {
 		protos.SetUnencryptedHTTP2(true)
 	}
 	srv := &http.Server{
-		Handler:           b,
+		Handler:           h,
 		ReadHeaderTimeout: b.cfg.ReadHeaderTimeout,
 		ReadTimeout:       b.cfg.ReadTimeout,
 		WriteTimeout:      b.cfg.WriteTimeout,
 		IdleTimeout:       b.cfg.IdleTimeout,
 		MaxHeaderBytes:    b.cfg.MaxHeaderBytes,
-		Protocols:         &protos,
+		Protocols:         protos,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: b.cfg.MaxConcurrentStreams},
 		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), serveCtxKey{}, serveCtx)
+		},
 	}
-	if b.cfg.TLS != nil {
+	if secure {
 		srv.TLSConfig = b.cfg.TLS.Clone()
 	}
 	return srv

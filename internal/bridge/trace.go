@@ -3,70 +3,44 @@ package bridge
 import (
 	"net/http"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
-// maxTracestate bounds the tracestate header passed on (W3C allows 32
-// members; 512 bytes is the size recommended to propagate).
-const maxTracestate = 512
+// HeaderTraceID is the response header naming the trace a request belongs
+// to: the trace id of the caller's traceparent when it sent a valid one,
+// else a new one.
+const HeaderTraceID = "Svc-Trace-Id"
 
-// traceparent returns the request's W3C traceparent header when it is well
-// formed ("00-<32 hex trace id>-<16 hex span id>-<2 hex flags>", ids not all
-// zero), and "" otherwise: a malformed one is dropped, as the W3C
-// specification says, rather than refused.
-func traceparent(r *http.Request) string {
-	v := r.Header.Get(rpc.HeaderTraceparent)
-	if len(v) != 55 || v[2] != '-' || v[35] != '-' || v[52] != '-' {
-		return ""
-	}
-	if v[:2] == "ff" || !lowerHex(v[:2]) || !lowerHex(v[36:52]) || !lowerHex(v[53:]) {
-		return ""
-	}
-	if !lowerHex(v[3:35]) || allZero(v[3:35]) || allZero(v[36:52]) {
-		return ""
-	}
-	return v
+// startSpan starts the bridge's server span of a call request, the child of
+// the caller's W3C traceparent (a malformed one is dropped, as the W3C
+// specification says, and a new trace starts), names its trace in the
+// response header and returns the request with the span in its context, so
+// that the calls made with it continue the trace and its errors name it.
+// pub (Config.Trace for a call) records the span when it ends.
+func (b *Bridge) startSpan(w http.ResponseWriter, r *http.Request, pub trace.Emitter, caller, requestID string) (*http.Request, *trace.Span) {
+	ctx, span := trace.StartSpan(r.Context(), pub, trace.Hop{
+		Kind: trace.KindServer, Caller: caller, Service: b.cfg.Identity,
+		Path: r.URL.EscapedPath(), RequestID: requestID,
+		Traceparent: r.Header.Get(rpc.HeaderTraceparent),
+		Tracestate:  r.Header.Get(rpc.HeaderTracestate),
+	})
+	w.Header().Set(HeaderTraceID, span.TraceID().String())
+	return r.WithContext(ctx), span
 }
 
-// traceIDOf returns the trace id of the request's traceparent, or "".
+// withTraceID gives a request that records no span (anything but a call:
+// listings, licenses, monitoring) the trace context of its traceparent, or
+// a new one, so that its errors name a trace id as every bridge error does.
+func (b *Bridge) withTraceID(w http.ResponseWriter, r *http.Request) *http.Request {
+	r, _ = b.startSpan(w, r, nil, "", "")
+	return r
+}
+
+// traceIDOf returns the trace id of the request's span, or "".
 func traceIDOf(r *http.Request) string {
-	if tp := traceparent(r); tp != "" {
-		return tp[3:35]
+	if sc, ok := trace.SpanFromContext(r.Context()); ok && sc.IsValid() {
+		return sc.TraceID.String()
 	}
 	return ""
-}
-
-// traceHeaders returns the NATS headers that carry the request's trace
-// context to the booth.
-func traceHeaders(r *http.Request) nats.Header {
-	h := nats.Header{}
-	tp := traceparent(r)
-	if tp == "" {
-		return h
-	}
-	h.Set(rpc.HeaderTraceparent, tp)
-	if ts := r.Header.Get(rpc.HeaderTracestate); ts != "" && len(ts) <= maxTracestate {
-		h.Set(rpc.HeaderTracestate, ts)
-	}
-	return h
-}
-
-func lowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func allZero(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '0' {
-			return false
-		}
-	}
-	return true
 }
