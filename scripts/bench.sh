@@ -13,7 +13,7 @@ OUT=${BENCH_OUT:-BENCHMARKS.md}
 
 need_pkgs=()
 command -v h2load >/dev/null 2>&1 || need_pkgs+=(nghttp2-client)
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx-light)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	echo "bench: installing ${need_pkgs[*]}" >&2
 	SUDO=""

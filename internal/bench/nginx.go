@@ -46,7 +46,7 @@ http {
 func StartNginx(dir, listen, upstream string) (*Proc, error) {
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
-		return nil, fmt.Errorf("bench: nginx not found (apt-get install nginx-light): %w", err)
+		return nil, fmt.Errorf("bench: nginx not found (apt-get install nginx): %w", err)
 	}
 	if !strings.HasPrefix(listen, "127.0.0.1:") || !strings.HasPrefix(upstream, "127.0.0.1:") {
 		return nil, fmt.Errorf("bench: nginx must listen and proxy on loopback, got %s -> %s", listen, upstream)

@@ -113,7 +113,7 @@ func h2cClient() *http.Client {
 func tlsClient(tc *tls.Config) *http.Client {
 	var protos http.Protocols
 	protos.SetHTTP2(true)
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: tc, Protocols: &protos}, Timeout: 5 * time.Second}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: h2TLS(tc), Protocols: &protos}, Timeout: 5 * time.Second}
 }
 
 // waitOK posts the fee-calc request to url until it is answered 200 (the
