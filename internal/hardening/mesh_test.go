@@ -1,0 +1,208 @@
+package hardening_test
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/internal/embednats"
+	"github.com/hms-svc/hms-svc/internal/hardening"
+	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/natsauth"
+	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// quiet is the logger of what no test reads.
+var quiet = slog.New(slog.DiscardHandler)
+
+const (
+	callPath = "/v1/call/fee-calc/calculate"
+	goodBody = `{"license_type":"professional-engineer"}`
+	goodRes  = `{"license_type":"professional-engineer","amount":125,"currency":"USD"}`
+)
+
+// mesh is the secure mesh as broker-bridge runs it: NATS with TLS, client
+// certificates and the matrix's NKey users (plus the watcher), the bridge
+// on HTTPS with HTTP/2 and client certificates, and the real fee-calc booth
+// verifying call tokens.
+type mesh struct {
+	srv    *server.Server
+	nc     *nats.Conn // the bridge's connection
+	bridge *bridge.Bridge
+	addr   string // host:port of the bridge
+	url    string // https://addr
+	client *http.Client
+}
+
+// startMesh runs the mesh until the test ends; tune adjusts the bridge's
+// config (its limits) before the bridge is made.
+func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
+	t.Helper()
+	s := natstest.StartWith(t, embednats.Config{
+		Port: -1, StoreDir: t.TempDir(), RelaxedSync: true,
+		Tune: func(o *server.Options) error {
+			if err := natsauth.Apply(o, demo, demo.Keys(), natsauth.ServerFiles(dir)); err != nil {
+				return err
+			}
+			return hardening.AddWatcher(o, watcherID, watcherKey)
+		},
+	})
+	m := &mesh{srv: s, nc: connectAs(t, s, "bridge")}
+	signer, err := meshcreds.CallSigner(dir, "bridge", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stls, err := meshcreds.ServerTLS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bridge.Config{
+		TLS:           stls,
+		Caller:        bridge.ClientCertificate("bridge", demo),
+		ClientOptions: []rpc.Option{rpc.WithAttemptMiddleware(signer.Middleware())},
+		Logger:        quiet,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	if m.bridge, err = bridge.New(cfg, m.nc); err != nil {
+		t.Fatalf("bridge.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.addr = ln.Addr().String()
+	m.url = "https://" + m.addr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.bridge.Serve(ctx, ln) }()
+	m.client = m.httpsClient(t)
+	t.Cleanup(func() {
+		m.client.CloseIdleConnections()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	m.startFeeCalc(t)
+	// The first call waits for discovery to see the booth.
+	natstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		return m.goodCall(t)
+	})
+	return m
+}
+
+// startFeeCalc runs the real fee-calc booth on its own credentials,
+// verifying every call's token against the matrix.
+func (m *mesh) startFeeCalc(t *testing.T) {
+	t.Helper()
+	v, err := rpc.NewCallVerifier("fee-calc", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := booths.Start(t.Context(), connectAs(t, m.srv, "fee-calc"), "fee-calc", booths.Config{
+		FeeTable: feeTable, Logger: quiet,
+		BoothOptions: []rpc.BoothOption{rpc.WithBoothMiddleware(v.Middleware())},
+	})
+	if err != nil {
+		t.Fatalf("starting fee-calc: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+}
+
+// connectAs connects to s as identity with its credentials.
+func connectAs(t *testing.T, s *server.Server, identity string) *nats.Conn {
+	t.Helper()
+	opts, err := meshcreds.ClientOptions(dir, identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return natstest.Connect(t, s, opts...)
+}
+
+// gatewayTLS is the TLS client config of the gateway: its certificate,
+// trusting the mesh CA.
+func gatewayTLS(t testing.TB) *tls.Config {
+	t.Helper()
+	tc, err := meshcreds.ClientTLS(dir, "gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc
+}
+
+// httpsClient is a new gateway client speaking HTTP/2 only, on its own
+// connections.
+func (m *mesh) httpsClient(t *testing.T) *http.Client {
+	t.Helper()
+	var p http.Protocols
+	p.SetHTTP2(true)
+	c := &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: gatewayTLS(t)}, Timeout: 10 * time.Second}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// response is an HTTP answer read in full.
+type response struct {
+	status int
+	proto  int
+	header http.Header
+	body   []byte
+}
+
+// do sends one request on c; hdr holds "Name: value" pairs.
+func do(c *http.Client, method, url string, body io.Reader, hdr ...string) (response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return response{}, err
+	}
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: res.StatusCode, proto: res.ProtoMajor, header: res.Header, body: data}, nil
+}
+
+// goodCall makes a legitimate call and checks its answer.
+func (m *mesh) goodCall(t *testing.T) error {
+	return goodCallOn(m.client, m.url)
+}
+
+func goodCallOn(c *http.Client, url string) error {
+	res, err := do(c, http.MethodPost, url+callPath, strings.NewReader(goodBody), "Content-Type: application/json")
+	if err != nil {
+		return err
+	}
+	if res.status != http.StatusOK || strings.TrimSpace(string(res.body)) != goodRes {
+		return &badAnswer{res}
+	}
+	return nil
+}
+
+type badAnswer struct{ res response }
+
+func (e *badAnswer) Error() string {
+	return "legitimate call answered " + http.StatusText(e.res.status) + ": " + string(e.res.body)
+}
