@@ -74,6 +74,8 @@ func TestRefusesToStartInsecurelyOrWithoutCredentials(t *testing.T) {
 		{"h2c off loopback", []string{"--insecure-h2c", "--insecure-h2c-as", "gateway", "--listen", "0.0.0.0:8443"}, 2, "--insecure-h2c refused"},
 		{"h2c for no one", []string{"--insecure-h2c"}, 2, "--insecure-h2c needs --insecure-h2c-as IDENTITY"},
 		{"stray argument", []string{"serve"}, 2, "unexpected arguments"},
+		{"monitoring off loopback", []string{"--monitor-listen", "0.0.0.0:8081"}, 2, `--monitor-listen "0.0.0.0:8081" refused`},
+		{"tiny trace stream", []string{"--trace-max-bytes", "10"}, 2, "--trace-max-bytes must be at least 1 MiB"},
 		{"no credentials", []string{"--mesh-dir", none, "--matrix", matrixFile, "--nats", "nats://127.0.0.1:1"}, 1,
 			"no mesh credentials: --mesh-dir " + none + ` does not exist; create them with "meshctl init --dir ` + none + `"`},
 	}
@@ -93,17 +95,21 @@ func TestRefusesToStartInsecurelyOrWithoutCredentials(t *testing.T) {
 	}
 }
 
-var listening = regexp.MustCompile(`msg="bridge listening" addr=(\S+) .* nats=(\S+)`)
+var (
+	listening  = regexp.MustCompile(`msg="bridge listening" addr=(\S+) .* nats=(\S+)`)
+	monitoring = regexp.MustCompile(`msg="monitoring listening.*" addr=(\S+)`)
+)
 
 // TestSIGTERMFinishesInFlightCallsAndExitsZero starts the command as it
 // runs by default (HTTPS with client certificates, its embedded secure
 // NATS), calls a slow booth through it as the gateway, sends SIGTERM while
 // the call is in flight, and checks the call still succeeds and the exit is
-// clean.
+// clean, having flushed its trace events before draining NATS. Its
+// monitoring listener serves the live page meanwhile.
 func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	t.Parallel()
 	cmd := command("--listen", "127.0.0.1:0", "--nats-listen", "127.0.0.1:0", "--data", t.TempDir(),
-		"--mesh-dir", meshDir, "--matrix", matrixFile)
+		"--mesh-dir", meshDir, "--matrix", matrixFile, "--monitor-listen", "127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -113,16 +119,27 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	lines := bufio.NewScanner(stderr)
-	var addr, natsURL string
+	var addr, natsURL, monitor string
 	var log strings.Builder
-	for addr == "" && lines.Scan() {
+	for monitor == "" && lines.Scan() {
 		log.WriteString(lines.Text() + "\n")
 		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
 			addr, natsURL = m[1], m[2]
 		}
+		if m := monitoring.FindStringSubmatch(lines.Text()); m != nil {
+			monitor = m[1]
+		}
 	}
-	if addr == "" {
-		t.Fatalf("no listening line in %q", log.String())
+	if addr == "" || monitor == "" {
+		t.Fatalf("no listening lines in %q", log.String())
+	}
+	ui, err := http.Get("http://" + monitor + "/ui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui.Body.Close()
+	if ui.StatusCode != 200 || !strings.HasPrefix(ui.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("GET /ui on the monitoring listener: %s %s, want 200 text/html", ui.Status, ui.Header.Get("Content-Type"))
 	}
 	rest := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stderr); rest <- string(b) }()
@@ -193,7 +210,19 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit: %v, want status 0; log:\n%s", err, <-rest)
-	} else if out := <-rest; !strings.Contains(out, "broker-bridge stopped") || !strings.Contains(out, "embedded NATS stopped") {
-		t.Errorf("log does not report the shutdown steps:\n%s", out)
+	} else if out := <-rest; !inOrder(out, "flushing trace events, then draining NATS", "embedded NATS stopped", "broker-bridge stopped") {
+		t.Errorf("log does not report the shutdown steps in order:\n%s", out)
 	}
+}
+
+// inOrder reports whether s holds each of parts, in that order.
+func inOrder(s string, parts ...string) bool {
+	for _, p := range parts {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return true
 }

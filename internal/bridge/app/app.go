@@ -16,10 +16,15 @@ import (
 	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // drainTimeout bounds how long Wait waits for the NATS connection to drain.
 const drainTimeout = 10 * time.Second
+
+// flushTimeout bounds how long Wait waits for the last trace events to be
+// acknowledged; those still unsent then are dropped and counted.
+const flushTimeout = 5 * time.Second
 
 // App is a running broker-bridge.
 type App struct {
@@ -28,8 +33,13 @@ type App struct {
 	natsURL string
 	embed   *server.Server // nil with an external NATS
 	nc      *nats.Conn
+	pub     *trace.Publisher
 	closed  chan struct{} // closed when nc is closed
 	served  chan error    // Serve's result
+	// monitorAddr and monitored are the monitoring listener's address and
+	// ServeMonitor's result; nil without --monitor-listen.
+	monitorAddr net.Addr
+	monitored   chan error
 }
 
 // Start checks cfg and the credentials, starts the embedded NATS server if
@@ -70,6 +80,9 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to NATS at %s as %s: %w", a.natsURL, cfg.Identity, err)
 	}
+	if err := a.startTracing(ctx, cfg, &bcfg); err != nil {
+		return nil, err
+	}
 	b, err := bridge.New(bcfg, a.nc)
 	if err != nil {
 		return nil, err
@@ -78,6 +91,15 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
+	var mln net.Listener
+	if cfg.MonitorListen != "" {
+		if mln, err = net.Listen("tcp", cfg.MonitorListen); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("--monitor-listen: %w", err)
+		}
+		a.monitorAddr, a.monitored = mln.Addr(), make(chan error, 1)
+		go func() { a.monitored <- b.ServeMonitor(ctx, mln) }()
+	}
 	a.addr = ln.Addr()
 	go func() { a.served <- b.Serve(ctx, ln) }()
 	mode := "https (HTTP/2, HTTP/1.1) with client certificates; calls for each certificate's identity"
@@ -85,6 +107,10 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		mode = "cleartext h2c (loopback only); calls for " + cfg.InsecureH2CAs
 	}
 	a.log.Info("bridge listening", "addr", a.addr.String(), "mode", mode, "nats", a.natsURL, "embedded", a.embed != nil)
+	if a.monitorAddr != nil {
+		a.log.Info("monitoring listening (read-only, no authentication, loopback)", "addr", a.monitorAddr.String(),
+			"ui", "http://"+a.monitorAddr.String()+"/ui")
+	}
 	return a, nil
 }
 
@@ -113,6 +139,10 @@ func (a *App) startEmbedded(cfg Config, creds *credentials) error {
 	return nil
 }
 
+// MonitorAddr returns the address of the monitoring listener, or nil
+// when there is none.
+func (a *App) MonitorAddr() net.Addr { return a.monitorAddr }
+
 // Addr returns the address the bridge listens on.
 func (a *App) Addr() net.Addr { return a.addr }
 
@@ -121,17 +151,30 @@ func (a *App) Addr() net.Addr { return a.addr }
 func (a *App) NATSURL() string { return a.natsURL }
 
 // Wait blocks until the bridge has stopped serving (its ctx ended and the
-// requests in flight finished), then drains the NATS connection and shuts
-// the embedded server down. It returns the first error of these steps.
+// requests in flight finished, on both listeners), then publishes the trace
+// events still held, drains the NATS connection and shuts the embedded
+// server down. It returns the errors of these steps.
 func (a *App) Wait() error {
 	err := <-a.served
-	a.log.Info("bridge stopped serving; draining NATS")
+	if a.monitored != nil {
+		err = errors.Join(err, <-a.monitored)
+	}
+	a.log.Info("bridge stopped serving; flushing trace events, then draining NATS")
 	return errors.Join(err, a.stopNATS())
 }
 
-// stopNATS drains the connection and stops the embedded server, if any.
+// stopNATS flushes the trace publisher, drains the connection and stops
+// the embedded server, if any.
 func (a *App) stopNATS() error {
 	var err error
+	if a.pub != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+		err = a.pub.Close(ctx)
+		cancel()
+		if s := a.pub.Stats(); s.DroppedFull+s.DroppedFailed+s.DroppedInvalid > 0 {
+			a.log.Warn("trace events dropped", "published", s.Published, "full", s.DroppedFull, "failed", s.DroppedFailed, "invalid", s.DroppedInvalid, "last_error", s.LastError)
+		}
+	}
 	if a.nc != nil {
 		if derr := a.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
 			err = fmt.Errorf("draining NATS: %w", derr)

@@ -83,6 +83,13 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 			"--nats-listen"},
 		{"bad listen address", app.Config{Listen: "8443"},
 			"--listen \"8443\""},
+		{"public monitoring", app.Config{MonitorListen: "0.0.0.0:8081"},
+			`--monitor-listen "0.0.0.0:8081" refused: the monitoring listener is plain HTTP without authentication, so it serves a loopback address only`},
+		{"monitoring on all interfaces", app.Config{MonitorListen: ":8081"}, `--monitor-listen ":8081" refused`},
+		{"bad monitoring address", app.Config{MonitorListen: "8081"}, `--monitor-listen "8081"`},
+		{"trace replicas", app.Config{TraceReplicas: 7}, "--trace-replicas must be 1 to 5"},
+		{"trace max age", app.Config{TraceMaxAge: time.Millisecond}, "--trace-max-age must be at least 1s"},
+		{"trace max bytes", app.Config{TraceMaxBytes: 1000}, "--trace-max-bytes must be at least 1 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

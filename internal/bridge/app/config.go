@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/pkg/subjects"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // Defaults of Config.
@@ -19,6 +21,12 @@ const (
 	DefaultMeshDir    = ".mesh"
 	DefaultMatrix     = "deployments/matrix.yaml"
 	DefaultIdentity   = bridge.DefaultIdentity
+	// DefaultMonitorListen is the monitoring listener make run turns on;
+	// the process serves none unless --monitor-listen names one.
+	DefaultMonitorListen = "127.0.0.1:8081"
+	DefaultTraceReplicas = 1
+	DefaultTraceMaxAge   = trace.DefaultMaxAge
+	DefaultTraceMaxBytes = trace.DefaultMaxBytes
 )
 
 // ErrNoCredentials is matched by the error Start returns when the
@@ -53,6 +61,20 @@ type Config struct {
 	// identity the bridge calls for, one the matrix lets it act for.
 	InsecureH2C   bool
 	InsecureH2CAs string
+	// MonitorListen, when set (--monitor-listen, off by default), serves the
+	// read-only monitoring endpoints (/ui, /v1/services, /v1/breakers, the
+	// trace stream and lookup, /metrics, health) in cleartext HTTP/1.1 and
+	// h2c without authentication, for a browser on this machine: it must be
+	// a loopback address. The HTTPS listener serves the same endpoints to
+	// the certificates the bridge may act for.
+	MonitorListen string
+	// TraceReplicas (--trace-replicas, 1), TraceMaxAge (--trace-max-age,
+	// 24 h) and TraceMaxBytes (--trace-max-bytes, 1 GiB) are the SVC_TRACE
+	// stream's replicas and retention, set at every start: 1 replica on one
+	// server, 3 on a cluster.
+	TraceReplicas int
+	TraceMaxAge   time.Duration
+	TraceMaxBytes int64
 	// Bridge holds the bridge's limits; its TLS, InsecureH2C, Identity,
 	// Caller and call signing are set from the fields above.
 	Bridge bridge.Config
@@ -79,6 +101,15 @@ func (c *Config) setDefaults() {
 	if c.Identity == "" {
 		c.Identity = DefaultIdentity
 	}
+	if c.TraceReplicas == 0 {
+		c.TraceReplicas = DefaultTraceReplicas
+	}
+	if c.TraceMaxAge == 0 {
+		c.TraceMaxAge = DefaultTraceMaxAge
+	}
+	if c.TraceMaxBytes == 0 {
+		c.TraceMaxBytes = DefaultTraceMaxBytes
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -104,6 +135,9 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("--listen %q: %v", c.Listen, err)
 	}
+	if err := c.validateMonitoring(); err != nil {
+		return err
+	}
 	if c.NATSURL != "" {
 		return nil
 	}
@@ -112,6 +146,28 @@ func (c *Config) Validate() error {
 	}
 	if !bridge.IsLoopback(c.NATSListen) {
 		return fmt.Errorf("--nats-listen %q refused: the embedded NATS server serves one machine, on loopback; past one machine run a NATS cluster (meshctl nats-config) and pass --nats", c.NATSListen)
+	}
+	return nil
+}
+
+// validateMonitoring checks the monitoring listener and the trace stream's
+// settings.
+func (c *Config) validateMonitoring() error {
+	if c.MonitorListen != "" {
+		if _, _, err := net.SplitHostPort(c.MonitorListen); err != nil {
+			return fmt.Errorf("--monitor-listen %q: %v", c.MonitorListen, err)
+		}
+		if !bridge.IsLoopback(c.MonitorListen) {
+			return fmt.Errorf("--monitor-listen %q refused: the monitoring listener is plain HTTP without authentication, so it serves a loopback address only (e.g. %s); elsewhere read the same endpoints on the HTTPS listener with a mesh client certificate", c.MonitorListen, DefaultMonitorListen)
+		}
+	}
+	switch {
+	case c.TraceReplicas < 1 || c.TraceReplicas > 5:
+		return fmt.Errorf("--trace-replicas must be 1 to 5 (1 on one server, 3 on a cluster), got %d", c.TraceReplicas)
+	case c.TraceMaxAge < time.Second:
+		return fmt.Errorf("--trace-max-age must be at least 1s, got %v", c.TraceMaxAge)
+	case c.TraceMaxBytes < 1<<20:
+		return fmt.Errorf("--trace-max-bytes must be at least 1 MiB (1048576), got %d", c.TraceMaxBytes)
 	}
 	return nil
 }
