@@ -41,6 +41,9 @@ func StartProc(name, dir, logPath string, args []string, env ...string) (*Proc, 
 	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
+	// A grandchild holding the output open must not keep Wait from
+	// returning once the child itself has exited.
+	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("bench: starting %s: %w", name, err)
@@ -73,7 +76,8 @@ func StartProc(name, dir, logPath string, args []string, env ...string) (*Proc, 
 // Pid returns the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// WaitLine waits for an output line matching re and returns its submatches.
+// WaitLine waits for an output line matching re and returns its submatches;
+// the first is the whole line.
 func (p *Proc) WaitLine(ctx context.Context, re *regexp.Regexp, timeout time.Duration) ([]string, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -85,6 +89,7 @@ func (p *Proc) WaitLine(ctx context.Context, re *regexp.Regexp, timeout time.Dur
 		p.mu.Unlock()
 		for _, l := range lines {
 			if m := re.FindStringSubmatch(l); m != nil {
+				m[0] = l
 				return m, nil
 			}
 		}

@@ -16,7 +16,9 @@ import (
 const startTimeout = 30 * time.Second
 
 var (
-	reBridgeUp = regexp.MustCompile(`msg="bridge listening" addr=(\S+) .*nats=(\S+)`)
+	reBridgeUp = regexp.MustCompile(`msg="bridge listening"`)
+	reAddr     = regexp.MustCompile(`\baddr=(\S+)`)
+	reNATS     = regexp.MustCompile(`\bnats=(\S+)`)
 	rePlainUp  = regexp.MustCompile(`plain listening addr=(\S+)`)
 	reBoothsUp = regexp.MustCompile(`booths serving`)
 )
@@ -51,7 +53,11 @@ func (s *procSet) bridge(ctx context.Context, name string, args ...string) (*Pro
 	if err != nil {
 		return nil, "", "", err
 	}
-	return p, m[1], m[2], nil
+	addr, nats := reAddr.FindStringSubmatch(m[0]), reNATS.FindStringSubmatch(m[0])
+	if addr == nil || nats == nil {
+		return nil, "", "", fmt.Errorf("bench: %s's listening line names no addr= or nats=: %s", name, m[0])
+	}
+	return p, addr[1], nats[1], nil
 }
 
 // plain starts the plain Go server child; tlsDir "" serves h2c.
