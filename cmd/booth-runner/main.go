@@ -2,7 +2,8 @@
 // (--demo, or --booth NAME for some of them) until SIGINT or SIGTERM, then
 // drains them and exits 0. Each booth connects with its own identity's
 // credentials from --mesh-dir and checks every call's token against
-// --matrix; there is no way to run one without.
+// --matrix; there is no way to run one without. Every request is traced on
+// svc.trace.<booth> and measured; --metrics-listen serves the metrics.
 package main
 
 import (
@@ -36,6 +37,7 @@ func main() {
 	fs.StringVar(&cfg.FeeTable, "fees", booths.DefaultFeeTable, "fee-calc's YAML fee table")
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
 	meshDir := fs.String("mesh-dir", ".mesh", "credentials folder written by meshctl init: each booth connects with its own")
 	matrixFile := fs.String("matrix", "deployments/matrix.yaml", "Access & Authorization Matrix every call's token is checked against")

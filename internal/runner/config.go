@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -20,6 +21,9 @@ const (
 	DefaultNATSURL      = "nats://127.0.0.1:4222"
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultStartTimeout = 10 * time.Second
+	// DefaultMetricsListen is the metrics address make run gives
+	// booth-runner; the process serves none unless told.
+	DefaultMetricsListen = "127.0.0.1:9464"
 )
 
 // ErrConfig is matched by the error Run returns for a Config it cannot use.
@@ -48,8 +52,14 @@ type Config struct {
 	Replicas int
 	// StartTimeout bounds connecting and starting the booths.
 	StartTimeout time.Duration
-	// DrainTimeout bounds each booth's drain at shutdown.
+	// DrainTimeout bounds each booth's drain at shutdown, and the flush of
+	// the trace events held afterwards.
 	DrainTimeout time.Duration
+	// MetricsListen, when set, serves the process's Prometheus metrics on
+	// http://<MetricsListen>/metrics (every booth's requests, latencies,
+	// in-flight calls and trace publisher). It has no authentication, so it
+	// must be a loopback address.
+	MetricsListen string
 	// Identity returns the connection options that authenticate a booth as
 	// its identity; IdentityOptions when nil.
 	Identity func(identity string) ([]nats.Option, error)
@@ -106,6 +116,15 @@ func (c Config) Validate() error {
 	case c.Replicas < 0 || c.Replicas > booths.MaxReplicas:
 		return fmt.Errorf("%w: --replicas must be 1 to %d (1 on a single server, 3 on a cluster), got %d",
 			ErrConfig, booths.MaxReplicas, c.Replicas)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("%w: --metrics-listen %q: %v", ErrConfig, c.MetricsListen, err)
+		}
+		if !isLoopback(c.MetricsListen) {
+			return fmt.Errorf("%w: --metrics-listen %q refused: /metrics has no authentication, so it serves a loopback address only (e.g. %s)",
+				ErrConfig, c.MetricsListen, DefaultMetricsListen)
+		}
 	}
 	for i, name := range c.Booths {
 		if !slices.Contains(booths.Names, name) {

@@ -4,20 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/metrics"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
-// Runner is a set of running booths, each on its own connection.
+// Runner is a set of running booths, each on its own connection with its
+// own trace publisher, measured by one set of metrics.
 type Runner struct {
-	cfg    Config
-	booths []*rpc.Booth
-	conns  []*nats.Conn
+	cfg     Config
+	booths  []*rpc.Booth
+	conns   []*nats.Conn
+	pubs    []*trace.Publisher
+	metrics *metrics.Metrics
+	server  *metricsServer // nil without MetricsListen
 }
 
 // Run starts the booths cfg names, serves until ctx ends, then drains them
@@ -50,16 +57,32 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 		bcfg.AuditKey = key
 	}
+	m, err := newMetrics()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
 	defer cancel()
-	r := &Runner{cfg: cfg}
+	r := &Runner{cfg: cfg, metrics: m}
+	if cfg.MetricsListen != "" {
+		if r.server, err = serveMetrics(cfg.MetricsListen, m, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	for _, name := range names {
 		nc, err := connect(cfg, name)
 		if err != nil {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 		}
 		r.conns = append(r.conns, nc)
-		own, err := cfg.boothConfig(bcfg, name)
+		pub, observed, err := observe(nc, m, name, cfg.InstanceName)
+		if err != nil {
+			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
+		}
+		r.pubs = append(r.pubs, pub)
+		withObserver := bcfg
+		withObserver.BoothOptions = append([]rpc.BoothOption{observed}, bcfg.BoothOptions...)
+		own, err := cfg.boothConfig(withObserver, name)
 		if err != nil {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 		}
@@ -82,9 +105,23 @@ func (r *Runner) Names() []string {
 	return names
 }
 
+// Metrics returns the process's metrics.
+func (r *Runner) Metrics() *metrics.Metrics { return r.metrics }
+
+// MetricsAddr returns the address /metrics is served on, or nil when
+// Config.MetricsListen is empty.
+func (r *Runner) MetricsAddr() net.Addr {
+	if r.server == nil {
+		return nil
+	}
+	return r.server.addr
+}
+
 // Stop drains every booth at once, each within the drain timeout (and ctx),
-// then flushes and closes the connections. Requests in flight finish and
-// are answered; new ones go to other instances.
+// then publishes the trace events they left (within the drain timeout),
+// flushes and closes the connections, and stops serving /metrics last.
+// Requests in flight finish and are answered; new ones go to other
+// instances.
 func (r *Runner) Stop(ctx context.Context) error {
 	errs := make([]error, len(r.booths))
 	var wg sync.WaitGroup
@@ -98,11 +135,40 @@ func (r *Runner) Stop(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	errs = append(errs, r.flushTraces(ctx))
 	for _, nc := range r.conns {
 		if nc.IsConnected() {
 			_ = nc.FlushTimeout(r.cfg.DrainTimeout)
 		}
 		nc.Close()
 	}
+	if r.server != nil {
+		sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
+		errs = append(errs, r.server.stop(sctx))
+		cancel()
+	}
+	return errors.Join(errs...)
+}
+
+// flushTraces closes every trace publisher at once, each publishing what
+// it holds within the drain timeout; what is left then is dropped, counted
+// and logged.
+func (r *Runner) flushTraces(ctx context.Context) error {
+	errs := make([]error, len(r.pubs))
+	var wg sync.WaitGroup
+	for i, pub := range r.pubs {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
+			defer cancel()
+			if err := pub.Close(ctx); err != nil {
+				errs[i] = fmt.Errorf("flushing trace events on %s: %w", pub.Subject(), err)
+			}
+			if s := pub.Stats(); s.DroppedFull+s.DroppedFailed+s.DroppedInvalid > 0 {
+				r.cfg.Logger.Warn("trace events dropped", "subject", pub.Subject(), "published", s.Published,
+					"full", s.DroppedFull, "failed", s.DroppedFailed, "invalid", s.DroppedInvalid, "last_error", s.LastError)
+			}
+		})
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

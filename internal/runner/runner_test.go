@@ -76,14 +76,16 @@ func connNames(t *testing.T, s *server.Server) []string {
 	}
 	var names []string
 	for _, c := range cz.Conns {
-		names = append(names, c.Name)
+		if c.Name != setupConn {
+			names = append(names, c.Name)
+		}
 	}
 	slices.Sort(names)
 	return names
 }
 
 func TestRunServesTheDemoBoothsAndDrains(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)
@@ -152,6 +154,10 @@ func TestValidate(t *testing.T) {
 		{"three replicas", runner.Config{Demo: true, Replicas: 3}, ""},
 		{"too many replicas", runner.Config{Demo: true, Replicas: 6}, "--replicas must be 1 to 5"},
 		{"negative replicas", runner.Config{Demo: true, Replicas: -1}, "--replicas must be 1 to 5"},
+		{"metrics on loopback", runner.Config{Demo: true, MetricsListen: "127.0.0.1:9464"}, ""},
+		{"public metrics", runner.Config{Demo: true, MetricsListen: "0.0.0.0:9464"}, `--metrics-listen "0.0.0.0:9464" refused: /metrics has no authentication`},
+		{"metrics on every interface", runner.Config{Demo: true, MetricsListen: ":9464"}, "refused"},
+		{"bad metrics address", runner.Config{Demo: true, MetricsListen: "9464"}, `--metrics-listen "9464"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -169,7 +175,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestStartFailureLeavesNothingRunning(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	badFees := filepath.Join(t.TempDir(), "fees.yaml")
 	if err := os.WriteFile(badFees, []byte("currency: USD\nfees: {plumber: -1}\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -189,7 +195,7 @@ func TestStartFailureLeavesNothingRunning(t *testing.T) {
 }
 
 func TestAuditKeyFile(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	dir := t.TempDir()
 	short := filepath.Join(dir, "short")
 	good := filepath.Join(dir, "good")
@@ -285,7 +291,7 @@ func TestReplicasReachTheStores(t *testing.T) {
 // Each booth gets its own BoothOptions (its call verifier); a booth whose
 // options cannot be made is not started, and nothing is left running.
 func TestBoothOptionsReachEachBooth(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
 	cfg := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"payment", "audit-log"}, Logger: quiet(),
@@ -318,7 +324,7 @@ func TestBoothOptionsReachEachBooth(t *testing.T) {
 	mu.Unlock()
 
 	t.Run("options that fail", func(t *testing.T) {
-		s := natstest.Start(t)
+		s := startServer(t)
 		cfg := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"fee-calc", "payment"}, FeeTable: feeTable, Logger: quiet(),
 			BoothOptions: func(booth string) ([]rpc.BoothOption, error) {
 				if booth == "payment" {
