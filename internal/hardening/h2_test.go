@@ -204,3 +204,24 @@ func (c *h2Conn) send(method, path, body string, fields ...string) (uint32, erro
 	}
 	return id, c.fr.WriteData(id, true, []byte(body))
 }
+
+// writeBlock sends a header block of any size as a HEADERS frame and as
+// many CONTINUATION frames as the server's 16 KiB frame size needs.
+func (c *h2Conn) writeBlock(id uint32, block []byte, end bool) error {
+	const maxFrame = 16 << 10
+	first := block[:min(len(block), maxFrame)]
+	rest := block[len(first):]
+	if err := c.fr.WriteHeaders(http2.HeadersFrameParam{
+		StreamID: id, BlockFragment: first, EndStream: end, EndHeaders: len(rest) == 0,
+	}); err != nil {
+		return err
+	}
+	for len(rest) > 0 {
+		n := min(len(rest), maxFrame)
+		if err := c.fr.WriteContinuation(id, n == len(rest), rest[:n]); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	return nil
+}
