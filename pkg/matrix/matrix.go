@@ -20,6 +20,10 @@ const (
 	KindGateway Kind = "gateway"
 	// KindBridge calls booths on behalf of the identities it acts for.
 	KindBridge Kind = "bridge"
+	// KindOperator is a person's tool (meshctl) that connects to NATS to
+	// read the JetStream stores it is granted, such as AUDIT or SVC_TRACE;
+	// it calls nothing.
+	KindOperator Kind = "operator"
 )
 
 // AllPaths in a call rule grants every path of a service.

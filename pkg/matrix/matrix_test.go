@@ -24,7 +24,7 @@ func demo(t *testing.T) *matrix.Matrix {
 func TestDemoMatrixAllows(t *testing.T) {
 	t.Parallel()
 	m := demo(t)
-	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "license-printer", "payment"}; !slices.Equal(got, want) {
+	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "payment"}; !slices.Equal(got, want) {
 		t.Errorf("Identities() = %v, want %v", got, want)
 	}
 	if got, want := m.Services(), []string{"audit-log", "fee-calc", "license-printer", "payment"}; !slices.Equal(got, want) {
@@ -48,6 +48,7 @@ func TestDemoMatrixAllows(t *testing.T) {
 		{"fee-calc", "fee-calc", "/calculate", false},
 		{"nobody", "fee-calc", "/calculate", false},
 		{"gateway", "nothing", "/calculate", false},
+		{"inspector", "audit-log", "/record", false}, // an operator calls nothing
 	}
 	for _, tt := range tests {
 		if got := m.Allowed(tt.caller, tt.service, tt.path); got != tt.want {
@@ -65,6 +66,16 @@ func TestDemoMatrixAllows(t *testing.T) {
 	}
 	if got := m.Paths("gateway", "payment"); !slices.Equal(got, []string{"/charge"}) {
 		t.Errorf("Paths(gateway, payment) = %v", got)
+	}
+	in, ok := m.Identity("inspector")
+	wantGrants := []matrix.Grant{
+		{Store: matrix.StoreStream, Name: "AUDIT", Access: matrix.AccessRead},
+		{Store: matrix.StoreStream, Name: "SVC_TRACE", Access: matrix.AccessRead},
+	}
+	if !ok || in.Kind != matrix.KindOperator || len(in.Calls) != 0 || !slices.EqualFunc(in.JetStream, wantGrants, func(a, b matrix.Grant) bool {
+		return a.Store == b.Store && a.Name == b.Name && a.Access == b.Access && len(a.Subjects) == 0
+	}) {
+		t.Errorf("inspector = %+v, want an operator reading AUDIT and SVC_TRACE and calling nothing", in)
 	}
 }
 
@@ -91,6 +102,8 @@ func TestParseRefuses(t *testing.T) {
 		{"no paths", head + "  g: {kind: gateway, calls: {b: []}}\n  b: {kind: booth}\n", "no paths"},
 		{"duplicate rule", head + "  g: {kind: gateway, calls: {b: [/x, x]}}\n  b: {kind: booth}\n", `duplicate rule for path "/x"`},
 		{"star beside paths", head + "  g: {kind: gateway, calls: {b: ['*', /x]}}\n  b: {kind: booth}\n", "every path"},
+		{"operator that calls", head + "  o: {kind: operator, calls: {b: [/x]}}\n  b: {kind: booth}\n", "calls are not for kind operator"},
+		{"acts_for on an operator", head + "  o: {kind: operator, acts_for: [g]}\n  g: {kind: gateway}\n", "only for kind bridge"},
 		{"acts_for on a booth", head + "  b: {kind: booth, acts_for: [g]}\n  g: {kind: gateway}\n", "only for kind bridge"},
 		{"acts_for unknown", head + "  br: {kind: bridge, acts_for: [g]}\n", `acts_for unknown identity "g"`},
 		{"acts_for itself", head + "  br: {kind: bridge, acts_for: [br]}\n", "names itself"},

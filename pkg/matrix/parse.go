@@ -98,14 +98,17 @@ func parseIdentity(name string, fi *fileIdentity) (*Identity, error) {
 		return nil, errors.New("name is reserved for the credentials folder's own files")
 	}
 	if fi == nil {
-		return nil, errors.New("kind is required (booth, gateway or bridge)")
+		return nil, errors.New("kind is required (booth, gateway, bridge or operator)")
 	}
 	switch fi.Kind {
-	case KindBooth, KindGateway, KindBridge:
+	case KindBooth, KindGateway, KindBridge, KindOperator:
 	case "":
-		return nil, errors.New("kind is required (booth, gateway or bridge)")
+		return nil, errors.New("kind is required (booth, gateway, bridge or operator)")
 	default:
-		return nil, fmt.Errorf("unknown kind %q (want booth, gateway or bridge)", fi.Kind)
+		return nil, fmt.Errorf("unknown kind %q (want booth, gateway, bridge or operator)", fi.Kind)
+	}
+	if fi.Kind == KindOperator && len(fi.Calls) > 0 {
+		return nil, errors.New("calls are not for kind operator: an operator reads the JetStream stores it is granted and calls nothing")
 	}
 	id := &Identity{Name: name, Kind: fi.Kind, Calls: map[string][]string{}}
 	for _, svc := range sortedKeys(fi.Calls) {
