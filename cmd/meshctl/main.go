@@ -1,11 +1,13 @@
 // Command meshctl is the operator's tool for the mesh's credentials and
-// configuration:
+// configuration, its readiness, its traces and its audit chain:
 //
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
 //	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH]
 //	                    [--cluster-size N --cluster-node I] [--write-deployments DIR]
 //	meshctl ready [--bridge https://127.0.0.1:8443] [--dir .mesh] [--identity gateway]
 //	              [--timeout 30s] [--service NAME]...
+//	meshctl trace tail [--since 5m] [--count N] | show ID   [--nats URL] [--mesh-dir .mesh] [--as inspector]
+//	meshctl audit verify [--nats URL] [--mesh-dir .mesh] [--as inspector] [--timeout 1m]
 package main
 
 import (

@@ -92,8 +92,8 @@ func TestNATSConfigPrintsAConfigTheServerTakes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nats-server refuses the printed config: %v", err)
 	}
-	if len(opts.Nkeys) != 6 {
-		t.Errorf("config has %d NKey users, want 6", len(opts.Nkeys))
+	if len(opts.Nkeys) != 7 {
+		t.Errorf("config has %d NKey users, want 7", len(opts.Nkeys))
 	}
 }
 

@@ -15,6 +15,7 @@ commands:
   nats-config  print the NATS server config generated from the matrix
   ready        wait until the bridge is ready and services have instances
   trace        print trace events live (tail) or one trace (show)
+  audit        verify the AUDIT stream's hash chain (verify)
 
 Run "meshctl <command> -h" for a command's flags.
 `
@@ -35,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runReady(args[1:], stdout, stderr)
 	case "trace":
 		err = runTrace(args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

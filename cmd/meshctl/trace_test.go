@@ -88,7 +88,8 @@ func bridgeHops(t *testing.T, srv *server.Server, dir string) trace.TraceID {
 }
 
 // TestTraceCommandsOnTheSecureMesh runs meshctl trace show and tail as the
-// bridge identity against a server secured from the demo matrix.
+// inspector identity (the default, which may only read) against a server
+// secured from the demo matrix.
 func TestTraceCommandsOnTheSecureMesh(t *testing.T) {
 	srv, dir := secureTraceMesh(t)
 	id := bridgeHops(t, srv, dir)

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
+)
+
+// recordAudits runs the audit-log booth on its own credentials and records
+// n audit records through it as the gateway.
+func recordAudits(t *testing.T, srv *server.Server, dir string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	opts, err := meshcreds.ClientOptions(dir, "audit-log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := booths.Start(ctx, natstest.Connect(t, srv, opts...), "audit-log", booths.Config{
+		AuditKey: []byte("meshctl-audit-key-0123456789"), Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+	if opts, err = meshcreds.ClientOptions(dir, "gateway"); err != nil {
+		t.Fatal(err)
+	}
+	client, err := rpc.NewClient(natstest.Connect(t, srv, opts...), rpc.WithCaller("gateway"), rpc.WithAttemptTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		req := booths.RecordRequest{User: "123-45-6789", Fee: 125, DocID: fmt.Sprintf("doc-%d", i)}
+		if err := client.Call(ctx, "audit-log", "/record", req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// meshctl audit verify reads the chain as the inspector, which may read
+// AUDIT and nothing else: exit 0 while it holds, 1 once a record that does
+// not link is slipped in.
+func TestAuditVerifyOnTheSecureMesh(t *testing.T) {
+	srv, dir := secureTraceMesh(t)
+	conn := []string{"--nats", srv.ClientURL(), "--mesh-dir", dir}
+
+	out, code := meshctl(t, append([]string{"audit", "verify"}, conn...)...)
+	if code != 1 || !strings.Contains(out, "audit stream not found") {
+		t.Errorf("before any record: exit %d %q, want 1 saying the stream is missing", code, out)
+	}
+
+	recordAudits(t, srv, dir, 3)
+	out, code = meshctl(t, append([]string{"audit", "verify"}, conn...)...)
+	if code != 0 || !strings.Contains(out, "stream AUDIT: 3 records, sequences 1 to 3") || !strings.Contains(out, "OK: the chain is intact") {
+		t.Fatalf("intact chain: exit %d %q, want 0 and OK for 3 records", code, out)
+	}
+
+	// A compromised audit-log key publishes a record outside the booth.
+	opts, err := meshcreds.ClientOptions(dir, "audit-log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := natstest.Connect(t, srv, opts...)
+	if err := nc.Publish(booths.AuditSubject, []byte(`{"id":"forged","user_masked":"***-**-0000"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	natstest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		out, code = meshctl(t, append([]string{"audit", "verify"}, conn...)...)
+		if code != 1 || !strings.Contains(out, "seq 4: ") || !strings.Contains(out, "BROKEN") {
+			return fmt.Errorf("forged record: exit %d %q, want 1 naming seq 4", code, out)
+		}
+		return nil
+	})
+
+	// The gateway has no AUDIT grant.
+	out, code = meshctl(t, append([]string{"audit", "verify", "--as", "gateway", "--timeout", "2s"}, conn...)...)
+	if code != 1 || !strings.Contains(out, "the server refused gateway: nats: permissions violation") {
+		t.Errorf("as gateway: exit %d %q, want 1 naming the refused permission", code, out)
+	}
+}
+
+func TestAuditUsageErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"no subcommand", []string{"audit"}, 2, "usage: meshctl audit"},
+		{"unknown subcommand", []string{"audit", "repair"}, 2, `unknown command "repair"`},
+		{"help", []string{"audit", "help"}, 0, "verify"},
+		{"stray argument", []string{"audit", "verify", "AUDIT"}, 2, "unexpected arguments"},
+		{"listed in the usage", []string{"help"}, 0, "audit        verify the AUDIT stream's hash chain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := meshctl(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
+				t.Errorf("meshctl %v: exit %d %q; want exit %d naming %q", tt.args, code, out, tt.wantCode, tt.wantOut)
+			}
+		})
+	}
+}
