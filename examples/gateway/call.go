@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -47,7 +48,7 @@ type caller struct {
 }
 
 func newCaller(client *http.Client, baseURL string) *caller {
-	return &caller{client: client, baseURL: baseURL, traceID: randomHex(16)}
+	return &caller{client: client, baseURL: baseURL, traceID: newTraceID(time.Now())}
 }
 
 // call posts req as JSON to path on service and decodes the reply into res.
@@ -98,16 +99,19 @@ func (c *caller) post(ctx context.Context, service, path, key string, body []byt
 	if res.StatusCode == http.StatusOK {
 		return data, nil
 	}
-	var e struct {
-		Error struct {
-			Message string `json:"message"`
-			TraceID string `json:"trace_id"`
-		} `json:"error"`
-	}
+	var e errorReply
 	if json.Unmarshal(data, &e) != nil || e.Error.Message == "" {
 		e.Error.Message = fmt.Sprintf("%q", data)
 	}
 	return nil, &CallError{Service: service, Path: path, Status: res.StatusCode, Message: e.Error.Message, TraceID: e.Error.TraceID}
+}
+
+// errorReply is the bridge's error body.
+type errorReply struct {
+	Error struct {
+		Message string `json:"message"`
+		TraceID string `json:"trace_id"`
+	} `json:"error"`
 }
 
 // retryable reports whether a failed attempt may be tried again.
@@ -117,6 +121,17 @@ func retryable(err error) bool {
 		return true // the connection failed
 	}
 	return ce.Status == http.StatusBadGateway || ce.Status == http.StatusServiceUnavailable || ce.Status == http.StatusGatewayTimeout
+}
+
+// newTraceID returns a W3C trace id whose first four bytes are the Unix
+// second now, as the mesh makes them, so that the bridge's trace lookup
+// starts reading the stream near the trace's start; the other twelve are
+// random.
+func newTraceID(now time.Time) string {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint32(b, uint32(now.Unix()))
+	_, _ = rand.Read(b[4:])
+	return hex.EncodeToString(b)
 }
 
 func randomHex(n int) string {

@@ -21,6 +21,7 @@ import (
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 var avery = Applicant{Name: "Avery Johnson", SSN: "123-45-6789", LicenseType: "professional-engineer"}
@@ -51,9 +52,11 @@ func (s *seenCalls) note(ctx context.Context) {
 func startBooths(t *testing.T, s *server.Server, pdf []byte, flaky bool) *seenCalls {
 	t.Helper()
 	seen := &seenCalls{ids: map[string][]string{}, traces: map[string]bool{}}
+	ensureTraceStream(t, s)
 	boot := func(name string, add func(*rpc.Booth) error) *nats.Conn {
 		nc := natstest.Connect(t, s)
-		b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: name, Version: "1.0.0"})
+		b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: name, Version: "1.0.0"},
+			rpc.WithBoothMiddleware(trace.ServerMiddleware(tracePublisher(t, nc, name), name+"-1")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,12 +133,14 @@ func startBooths(t *testing.T, s *server.Server, pdf []byte, flaky bool) *seenCa
 // that calls for whom caller names, and returns its base URL.
 func startBridge(t *testing.T, s *server.Server, tlsCfg *tls.Config, caller bridge.CallerFunc) string {
 	t.Helper()
-	cfg := bridge.Config{InsecureH2C: tlsCfg == nil, Caller: caller, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	nc := natstest.Connect(t, s)
+	cfg := bridge.Config{InsecureH2C: tlsCfg == nil, Caller: caller, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Trace: tracePublisher(t, nc, "bridge")}
 	scheme := "http"
 	if tlsCfg != nil {
 		cfg.TLS, scheme = tlsCfg, "https"
 	}
-	b, err := bridge.New(cfg, natstest.Connect(t, s))
+	b, err := bridge.New(cfg, nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +158,31 @@ func startBridge(t *testing.T, s *server.Server, tlsCfg *tls.Config, caller brid
 		}
 	})
 	return scheme + "://" + ln.Addr().String()
+}
+
+// ensureTraceStream makes the SVC_TRACE stream, in memory, as the bridge
+// process does.
+func ensureTraceStream(t *testing.T, s *server.Server) {
+	t.Helper()
+	js, err := jetstream.New(natstest.Connect(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trace.EnsureStream(t.Context(), js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tracePublisher publishes identity's trace events over nc until the test
+// ends.
+func tracePublisher(t *testing.T, nc *nats.Conn, identity string) *trace.Publisher {
+	t.Helper()
+	pub, err := trace.NewPublisher(nc, identity, trace.WithBatching(100, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	return pub
 }
 
 func getPDF(t *testing.T, c *http.Client, url string) (string, []byte) {
@@ -206,6 +236,46 @@ func TestIssueLicenseOverH2C(t *testing.T) {
 		if len(seen.ids[k]) != 1 {
 			t.Errorf("%s called %d times, want once", k, len(seen.ids[k]))
 		}
+	}
+
+	// The trace the bridge serves holds the three hops of each call.
+	ft, err := FetchTrace(context.Background(), c, base, got.TraceID, 5*time.Second)
+	if err != nil {
+		t.Fatalf("FetchTrace: %v", err)
+	}
+	if ft.TraceID != got.TraceID || len(ft.Events) != 12 {
+		t.Errorf("trace %s with %d events, want %s with 12: the bridge's handling, its attempt and the booth's, per call", ft.TraceID, len(ft.Events), got.TraceID)
+	}
+	for _, want := range []string{"gateway->>bridge: /v1/call/fee-calc/calculate", "bridge->>fee_calc: /calculate", "bridge->>audit_log: /record"} {
+		if !strings.Contains(ft.Mermaid, want) {
+			t.Errorf("diagram lacks %q:\n%s", want, ft.Mermaid)
+		}
+	}
+}
+
+// FetchTrace waits while the trace lacks a hop, then says which.
+func TestFetchTraceNamesAMissingHop(t *testing.T) {
+	t.Parallel()
+	s := natstest.Start(t)
+	startBooths(t, s, []byte("%PDF-1.4\n"), false)
+	base := startBridge(t, s, nil, bridge.ActAs("gateway"))
+	c, _ := newHTTPClient(true, "", "", "", 10*time.Second)
+	t.Cleanup(c.CloseIdleConnections)
+	cl := newCaller(c, base)
+	var fee feeReply
+	if err := cl.call(context.Background(), "fee-calc", "/calculate", avery, &fee); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ft, err := FetchTrace(context.Background(), c, base, cl.traceID, 300*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "no bridge handling of payment /charge") || ft == nil || len(ft.Events) != 3 {
+		t.Errorf("FetchTrace of a one-call flow: %+v, %v; want its 3 hops and an error naming payment's", ft, err)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond || waited > 2*time.Second {
+		t.Errorf("FetchTrace gave up after %v, want about its 300 ms wait", waited)
+	}
+	if _, err := FetchTrace(context.Background(), c, base, "not-an-id", time.Second); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Errorf("a malformed id: %v, want the bridge's 400 at once", err)
 	}
 }
 

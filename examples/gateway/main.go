@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ca := fs.String("ca", "", "PEM CA that signed the bridge's certificate (instead of --mesh-dir)")
 	save := fs.String("save-license", "", "download the license PDF through the bridge to this file")
 	timeout := fs.Duration("timeout", 15*time.Second, "time the whole flow may take")
+	traceWait := fs.Duration("trace-wait", 5*time.Second, "after the flow, wait this long at most for its trace to be stored, then print its sequence diagram (0: do not)")
 	var a Applicant
 	fs.StringVar(&a.Name, "name", "Avery Johnson", "applicant's name")
 	fs.StringVar(&a.SSN, "ssn", "123-45-6789", "applicant's SSN")
@@ -77,6 +78,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "pdf:     %s (%d bytes, starts with %s)\n", *save, n, pdfMagic)
+	}
+	if *traceWait > 0 {
+		ft, err := FetchTrace(ctx, client, base, issued.TraceID, *traceWait)
+		if err != nil {
+			fmt.Fprintln(stderr, "gateway: the flow's trace:", err)
+			if ft == nil {
+				return 1
+			}
+		}
+		fmt.Fprintf(stdout, "\ntrace %s (%d hops, GET %s/v1/traces/%s):\n%s", ft.TraceID, len(ft.Events), base, ft.TraceID, ft.Mermaid)
+		if err != nil {
+			return 1
+		}
 	}
 	return 0
 }

@@ -54,7 +54,8 @@ func TestRunIssuesWithTheMeshCredentialsAndSavesThePDF(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, stderr.String())
 	}
 	want := regexp.MustCompile(`(?m)^license: ` + regexp.QuoteMeta(base) + `/v1/licenses/[0-9a-f-]{36}\nreceipt: [0-9a-f-]{36}\nfee:     125 USD\n(.*\n){3}pdf:     ` +
-		regexp.QuoteMeta(save) + ` \(` + strconv.Itoa(len(pdf)) + ` bytes, starts with %PDF\)\n$`)
+		regexp.QuoteMeta(save) + ` \(` + strconv.Itoa(len(pdf)) + ` bytes, starts with %PDF\)\n\ntrace ([0-9a-f]{32}) \(12 hops, GET ` +
+		regexp.QuoteMeta(base) + `/v1/traces/[0-9a-f]{32}\):\nsequenceDiagram\n(    .*\n){22}$`)
 	if !want.MatchString(stdout.String()) {
 		t.Errorf("stdout %q does not match %s", stdout.String(), want)
 	}
