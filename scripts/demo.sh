@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh — Avery's same-day license against a running `make run`: the
 # gateway calls the four booths through the bridge with its client
-# certificate, then downloads the license PDF through the bridge.
+# certificate, downloads the license PDF through the bridge, and prints the
+# flow's trace id and its sequence diagram (Mermaid), read back through the
+# bridge.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,3 +21,5 @@ if [[ ! -f $MESH_DIR/gateway.pem ]]; then
 fi
 "$BIN/gateway" --bridge "https://$BRIDGE" --mesh-dir "$MESH_DIR" --identity gateway \
 	--save-license "$MESH_DIR/last-license.pdf"
+echo
+echo "Watch it live: http://${MONITOR:-127.0.0.1:8081}/ui (with make run)"

@@ -3,6 +3,9 @@
 # bridge with its embedded NATS+JetStream (mTLS, an NKey user per identity of
 # the matrix) and the four demo booths, each on its own credentials and
 # checking every call's token. `make run` builds bin/ and runs this.
+# Monitoring, on this machine only: the live page and the bridge's metrics on
+# http://$MONITOR (no certificate needed), booth-runner's metrics on
+# http://$BOOTH_METRICS/metrics.
 #
 # Ctrl-C (or SIGTERM) stops the booths first (they drain), then the bridge
 # (it finishes requests in flight, drains NATS, stops the server), and exits 0.
@@ -15,6 +18,8 @@ MATRIX=${MATRIX:-deployments/matrix.yaml}
 BRIDGE=${BRIDGE:-127.0.0.1:8443}
 NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 NATS_LISTEN=${NATS_URL#nats://}
+MONITOR=${MONITOR:-127.0.0.1:8081}
+BOOTH_METRICS=${BOOTH_METRICS:-127.0.0.1:9464}
 
 for b in meshctl broker-bridge booth-runner; do
 	if [[ ! -x $BIN/$b ]]; then
@@ -84,14 +89,14 @@ trap stop_all EXIT
 # the terminal reaches this script only, and it stops them in order.
 set -m
 "$BIN/broker-bridge" --listen "$BRIDGE" --nats-listen "$NATS_LISTEN" --data "$MESH_DIR/data" \
-	--mesh-dir "$MESH_DIR" --matrix "$MATRIX" &
+	--mesh-dir "$MESH_DIR" --matrix "$MATRIX" --monitor-listen "$MONITOR" &
 bridge_pid=$!
 set +m
 ready >/dev/null
 
 set -m
 "$BIN/booth-runner" --demo --nats "$NATS_URL" --mesh-dir "$MESH_DIR" --matrix "$MATRIX" \
-	--audit-key-file "$MESH_DIR/audit.key" &
+	--audit-key-file "$MESH_DIR/audit.key" --metrics-listen "$BOOTH_METRICS" &
 booths_pid=$!
 set +m
 ready --service fee-calc --service payment --service license-printer --service audit-log
@@ -107,6 +112,12 @@ Call it as the gateway:
     https://$BRIDGE/v1/call/fee-calc/calculate
 
 or issue Avery's license from another terminal:  make demo
+
+Watch the calls live:     http://$MONITOR/ui   (read-only, this machine only)
+Metrics:                  http://$MONITOR/metrics (bridge), http://$BOOTH_METRICS/metrics (booths)
+Traces and the audit chain from the command line, as the inspector:
+  $BIN/meshctl trace tail --nats $NATS_URL --mesh-dir $MESH_DIR
+  $BIN/meshctl audit verify --nats $NATS_URL --mesh-dir $MESH_DIR
 Ctrl-C stops the mesh.
 MSG
 

@@ -17,17 +17,20 @@ import (
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
 	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natstest"
-	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/internal/runner"
 )
 
 // quiet is the logger of processes whose log no test reads.
 var quiet = slog.New(slog.DiscardHandler)
 
-// mesh is a running secure mesh: the bridge app with its embedded NATS, and
-// the four demo booths.
+// mesh is a running secure mesh: the bridge app with its embedded NATS and
+// its monitoring listener, and the four demo booths run as booth-runner
+// runs them.
 type mesh struct {
-	app *app.App
-	url string // https://127.0.0.1:port
+	app     *app.App
+	url     string // https://127.0.0.1:port
+	monitor string // http://127.0.0.1:port of the monitoring listener
+	booths  *runner.Runner
 }
 
 // startMesh runs the bridge as broker-bridge does by default and the demo
@@ -40,15 +43,15 @@ func startMesh(t *testing.T) *mesh {
 	return m
 }
 
-// startBridge runs the bridge as broker-bridge does by default: HTTPS with
-// client certificates, and its embedded NATS with the matrix's
-// authorization.
+// startBridge runs the bridge as broker-bridge does by default (HTTPS with
+// client certificates, its embedded NATS with the matrix's authorization)
+// and as make run adds: a monitoring listener on loopback.
 func startBridge(t *testing.T) *mesh {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, app.Config{
 		Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(),
-		MeshDir: dir, MatrixFile: matrixFile, Logger: quiet,
+		MeshDir: dir, MatrixFile: matrixFile, MonitorListen: "127.0.0.1:0", Logger: quiet,
 	})
 	if err != nil {
 		cancel()
@@ -60,30 +63,36 @@ func startBridge(t *testing.T) *mesh {
 			t.Errorf("bridge: %v", err)
 		}
 	})
-	return &mesh{app: a, url: "https://" + a.Addr().String()}
+	return &mesh{app: a, url: "https://" + a.Addr().String(), monitor: "http://" + a.MonitorAddr().String()}
 }
 
-// startBooths runs the four demo booths as booth-runner does.
+// startBooths runs the four demo booths as booth-runner does: each on its
+// own credentials, traced, measured and verifying call tokens, with the
+// process's metrics on a loopback listener.
 func (m *mesh) startBooths(t *testing.T) {
 	t.Helper()
-	for _, name := range booths.Names {
-		v, err := rpc.NewCallVerifier(name, demo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := booths.Start(t.Context(), connectAs(t, m.app, name), name, booths.Config{
-			FeeTable:     feeTable,
-			AuditKey:     []byte("e2e-audit-key-0123456789abcdef"),
-			Logger:       quiet,
-			BoothOptions: []rpc.BoothOption{rpc.WithBoothMiddleware(v.Middleware())},
-		})
-		if err != nil {
-			t.Fatalf("starting %s on its own credentials: %v", name, err)
-		}
-		// Registered after the bridge's, so it runs first: booths stop
-		// before the bridge, as run-mesh.sh stops them.
-		t.Cleanup(func() { _ = b.Stop(context.Background()) })
+	s, err := runner.Secure(runner.Config{
+		NATSURL: m.app.NATSURL(), Demo: true, FeeTable: feeTable, InstanceName: "e2e-1",
+		MetricsListen: "127.0.0.1:0", Logger: quiet,
+	}, dir, matrixFile)
+	if err != nil {
+		t.Fatal(err)
 	}
+	r, err := runner.Start(t.Context(), s.Config)
+	if err != nil {
+		t.Fatalf("starting the booths on their own credentials: %v", err)
+	}
+	// Registered after the bridge's, so it runs first: booths stop
+	// before the bridge, as run-mesh.sh stops them.
+	t.Cleanup(func() {
+		if err := r.Stop(context.Background()); err != nil {
+			t.Errorf("booths: %v", err)
+		}
+	})
+	if err := s.Check(r); err != nil {
+		t.Fatal(err)
+	}
+	m.booths = r
 }
 
 // connectAs connects to the mesh's NATS as identity with its credentials.
