@@ -48,7 +48,7 @@ type mesh struct {
 
 // startMesh runs the mesh until the test ends; tune adjusts the bridge's
 // config (its limits) before the bridge is made.
-func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
+func startMesh(t testing.TB, tune func(*bridge.Config)) *mesh {
 	t.Helper()
 	s := natstest.StartWith(t, embednats.Config{
 		Port: -1, StoreDir: t.TempDir(), RelaxedSync: true,
@@ -107,7 +107,7 @@ func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
 
 // startFeeCalc runs the real fee-calc booth on its own credentials,
 // verifying every call's token against the matrix.
-func (m *mesh) startFeeCalc(t *testing.T) {
+func (m *mesh) startFeeCalc(t testing.TB) {
 	t.Helper()
 	v, err := rpc.NewCallVerifier("fee-calc", demo)
 	if err != nil {
@@ -124,7 +124,7 @@ func (m *mesh) startFeeCalc(t *testing.T) {
 }
 
 // connectAs connects to s as identity with its credentials.
-func connectAs(t *testing.T, s *server.Server, identity string) *nats.Conn {
+func connectAs(t testing.TB, s *server.Server, identity string) *nats.Conn {
 	t.Helper()
 	opts, err := meshcreds.ClientOptions(dir, identity)
 	if err != nil {
@@ -146,7 +146,7 @@ func gatewayTLS(t testing.TB) *tls.Config {
 
 // httpsClient is a new gateway client speaking HTTP/2 only, on its own
 // connections.
-func (m *mesh) httpsClient(t *testing.T) *http.Client {
+func (m *mesh) httpsClient(t testing.TB) *http.Client {
 	t.Helper()
 	var p http.Protocols
 	p.SetHTTP2(true)
@@ -186,7 +186,7 @@ func do(c *http.Client, method, url string, body io.Reader, hdr ...string) (resp
 }
 
 // goodCall makes a legitimate call and checks its answer.
-func (m *mesh) goodCall(t *testing.T) error {
+func (m *mesh) goodCall(t testing.TB) error {
 	return goodCallOn(m.client, m.url)
 }
 

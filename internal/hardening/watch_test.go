@@ -16,7 +16,7 @@ type watcher struct {
 	sub *nats.Subscription
 }
 
-func (m *mesh) watch(t *testing.T) *watcher {
+func (m *mesh) watch(t testing.TB) *watcher {
 	t.Helper()
 	w := &watcher{nc: connectAs(t, m.srv, watcherID)}
 	var err error
@@ -36,7 +36,7 @@ func (m *mesh) watch(t *testing.T) *watcher {
 // what the bridge published has reached the watcher, and returns the
 // subjects published since the last look: requests to booths (svc.>), and
 // any other subject but discovery, replies and the JetStream API.
-func (w *watcher) published(t *testing.T, m *mesh) (svc, other []string) {
+func (w *watcher) published(t testing.TB, m *mesh) (svc, other []string) {
 	t.Helper()
 	if err := m.nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -65,4 +65,35 @@ func hasAnyPrefix(s string, prefixes ...string) bool {
 		}
 	}
 	return false
+}
+
+// requestsNow is published without waiting: after the two flushes, what
+// the bridge published before its flush has been delivered ahead of the
+// watcher's PONG, so it is already pending. It returns the request
+// subjects (svc.>) only.
+func (w *watcher) requestsNow(t testing.TB, m *mesh) []string {
+	t.Helper()
+	if err := m.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var svc []string
+	for {
+		n, _, err := w.sub.Pending()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return svc
+		}
+		msg, err := w.sub.NextMsg(time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(msg.Subject, "svc.") {
+			svc = append(svc, msg.Subject)
+		}
+	}
 }
