@@ -84,7 +84,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.RepoDir, "repo", ".", "repository root (deployments/ is read from it)")
 	fs.StringVar(&cfg.BinDir, "bin", "bin", "folder holding the built broker-bridge, booth-runner and meshbench")
-	fs.StringVar(&work, "work", "", "folder for credentials, stores and logs (default: a new temporary one, removed after)")
+	fs.StringVar(&work, "work", "", "folder for credentials, stores and logs (default: a new temporary one, removed after a successful run)")
 	fs.StringVar(&out, "out", "BENCHMARKS.md", "report to write (its hand-written analysis, after the marker line, is kept); empty writes none")
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "rounds of each pair")
 	fs.DurationVar(&cfg.Window, "window", 1250*time.Millisecond, "measured period of each closed-loop run")
@@ -103,18 +103,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			cfg.Skip[s] = true
 		}
 	}
-	if work == "" {
+	temporary := work == ""
+	if temporary {
 		d, err := os.MkdirTemp("", "meshbench-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(d)
 		work = d
 	}
 	cfg.WorkDir = work
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("%w (logs in %s)", err, work)
+		return fmt.Errorf("%w (logs kept in %s)", err, work)
+	}
+	if temporary {
+		_ = os.RemoveAll(work)
 	}
 	rep.Text(stdout)
 	if out == "" {

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -23,11 +25,41 @@ func TestClosedCountsOnlyTheMeasuredWindow(t *testing.T) {
 	}
 }
 
-func TestClosedStopsAtTheFirstError(t *testing.T) {
+// A rare failure is counted and reported; more than MaxErrorRate fail the
+// run, naming the first error.
+func TestRunsTolerateRareErrorsOnly(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := Closed(context.Background(), 2, 0, time.Second, func(context.Context) error { return boom })
-	if !errors.Is(err, boom) {
-		t.Errorf("err = %v, want %v", err, boom)
+	var n atomic.Int64
+	rare := func(context.Context) error {
+		if n.Add(1)%1000 == 0 {
+			return boom
+		}
+		return nil
+	}
+	always := func(context.Context) error { return boom }
+	tests := []struct {
+		name    string
+		run     func(Op) (Result, error)
+		op      Op
+		wantErr bool
+	}{
+		{"closed, rare", func(op Op) (Result, error) { return Closed(context.Background(), 2, 0, 100*time.Millisecond, op) }, rare, false},
+		{"closed, always", func(op Op) (Result, error) { return Closed(context.Background(), 2, 0, 100*time.Millisecond, op) }, always, true},
+		{"open, always", func(op Op) (Result, error) { return Open(context.Background(), 200, 2, 100*time.Millisecond, op) }, always, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := tt.run(tt.op)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("err = %v, want an error: %v", err, tt.wantErr)
+			}
+			if tt.wantErr && !strings.Contains(err.Error(), "boom") {
+				t.Errorf("err = %v, want it to name the first failure", err)
+			}
+			if !tt.wantErr && (res.Errors == 0 || res.FirstError != "boom") {
+				t.Errorf("Errors = %d, FirstError %q; want the rare failures counted", res.Errors, res.FirstError)
+			}
+		})
 	}
 }
 

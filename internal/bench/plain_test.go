@@ -90,9 +90,13 @@ status codes: 37037 2xx, 0 3xx, 0 4xx, 0 5xx`
 	if r.Calls != 37037 || r.Elapsed != 3*time.Second {
 		t.Errorf("got %d calls in %v, want 37037 in 3s", r.Calls, r.Elapsed)
 	}
-	failed := strings.Replace(ok, "0 4xx", "5 4xx", 1)
-	if _, err := parseH2Load(failed); err == nil {
-		t.Errorf("a run with 4xx answers was accepted")
+	rare := strings.Replace(ok, "0 4xx", "5 4xx", 1)
+	if r, err := parseH2Load(rare); err != nil || r.Errors != 5 {
+		t.Errorf("5 failures in 37037: %d counted, err %v; want 5 counted and the run kept", r.Errors, err)
+	}
+	many := strings.Replace(ok, "0 5xx", "3000 5xx", 1)
+	if _, err := parseH2Load(many); err == nil {
+		t.Errorf("a run with 8%% 5xx answers was accepted")
 	}
 	if _, err := parseH2Load("garbage"); err == nil {
 		t.Errorf("unreadable output was accepted")

@@ -83,6 +83,15 @@ func (r *Report) WriteFile(path string) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
+// noteErrors records, as a note, the failed calls of one run.
+func (r *Report) noteErrors(round int, side, load string, res Result) {
+	if res.Errors == 0 {
+		return
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("Round %d, %s, %s: %d of %d calls failed and were timed as they came (first: %s).",
+		round+1, side, load, res.Errors, res.Calls+res.Errors, res.FirstError))
+}
+
 // Markdown writes the report as BENCHMARKS.md.
 func (r *Report) Markdown(w io.Writer) {
 	m := r.Machine

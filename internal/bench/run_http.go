@@ -135,6 +135,7 @@ func runHTTP(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error 
 				return fmt.Errorf("%s: %w", side, err)
 			}
 			res[side] = append(res[side], r)
+			rep.noteErrors(round, side, "10 connections × 10 streams", r)
 			cfg.logf("round %d  %-55s %8.0f req/s", round+1, side, r.Rate())
 		}
 		for _, side := range rotate([]string{sideBridgeH2C, sidePlainH2C}, round) {
@@ -144,6 +145,7 @@ func runHTTP(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error 
 				return fmt.Errorf("%s at a fixed rate: %w", side, err)
 			}
 			rated[side] = append(rated[side], r)
+			rep.noteErrors(round, side, "fixed rate", r)
 			cfg.logf("round %d  %-55s %d/s  p50 %6.0f µs  p99 %6.0f µs", round+1, side, cfg.Rate,
 				us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.99)))
 		}
@@ -156,6 +158,7 @@ func runHTTP(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error 
 				return fmt.Errorf("%s: %w", side, err)
 			}
 			res[side] = append(res[side], r)
+			rep.noteErrors(round, side, "10 connections × 10 streams", r)
 			cfg.logf("round %d  %-55s %8.0f req/s", round+1, side, r.Rate())
 		}
 	}

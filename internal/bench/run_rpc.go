@@ -44,6 +44,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 					return fmt.Errorf("%s, %d callers: %w", side, n, err)
 				}
 				res[loadKey{side, n}] = append(res[loadKey{side, n}], r)
+				rep.noteErrors(round, side, callersLabel(n), r)
 				cfg.logf("round %d  %-22s %2d callers  %8.0f/s  p50 %6.0f µs  p99 %6.0f µs", round+1, side, n,
 					r.Rate(), us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.99)))
 			}
@@ -56,6 +57,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 				return fmt.Errorf("%s: %w", side, err)
 			}
 			res[loadKey{side, 1}] = append(res[loadKey{side, 1}], r)
+			rep.noteErrors(round, side, callersLabel(1), r)
 			cfg.logf("round %d  %-22s %2d callers  %8.0f/s  p50 %6.0f µs  p99 %6.0f µs", round+1, side, 1,
 				r.Rate(), us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.99)))
 		}
@@ -67,6 +69,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 				return fmt.Errorf("%s, open loop: %w", side, err)
 			}
 			res[loadKey{side, 0}] = append(res[loadKey{side, 0}], r)
+			rep.noteErrors(round, side, "open loop", r)
 			cfg.logf("round %d  %-22s %d/s open  p50 %6.0f µs  p90 %6.0f µs  p99 %6.0f µs  CPU %.3f s/1000", round+1, side,
 				cfg.Rate, us(r.Latency.Quantile(0.5)), us(r.Latency.Quantile(0.9)), us(r.Latency.Quantile(0.99)), r.CPUPer1000())
 		}
