@@ -14,10 +14,12 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
 	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // quiet is the logger of processes whose log no test reads.
@@ -45,13 +47,18 @@ func startMesh(t *testing.T) *mesh {
 
 // startBridge runs the bridge as broker-bridge does by default (HTTPS with
 // client certificates, its embedded NATS with the matrix's authorization)
-// and as make run adds: a monitoring listener on loopback.
+// and as make run adds: a monitoring listener on loopback. One thing
+// differs: each attempt may take 2 s rather than 300 ms, since on a loaded
+// test machine a first call (a JetStream store made, a PDF drawn) can take
+// longer and be retried, which is right but would vary the hops a trace
+// test counts.
 func startBridge(t *testing.T) *mesh {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, app.Config{
 		Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(),
 		MeshDir: dir, MatrixFile: matrixFile, MonitorListen: "127.0.0.1:0", Logger: quiet,
+		Bridge: bridge.Config{ClientOptions: []rpc.Option{rpc.WithAttemptTimeout(2 * time.Second)}},
 	})
 	if err != nil {
 		cancel()

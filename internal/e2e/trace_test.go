@@ -63,7 +63,11 @@ func fetchTrace(t *testing.T, m *mesh, traceID string, want int) ui.Trace {
 			return err
 		}
 		if len(got.Events) != want {
-			return fmt.Errorf("trace %s has %d events, want %d", traceID, len(got.Events), want)
+			var hops []string
+			for _, ev := range got.Events {
+				hops = append(hops, fmt.Sprintf("%s %s->%s %s attempt %d code %d %v", ev.Kind, ev.Caller, ev.Service, ev.Path, ev.Attempt, ev.Code, ev.Duration()))
+			}
+			return fmt.Errorf("trace %s has %d events, want %d:\n%s", traceID, len(got.Events), want, strings.Join(hops, "\n"))
 		}
 		return nil
 	})
