@@ -21,6 +21,7 @@ const (
 	DefaultNATSURL      = "nats://127.0.0.1:4222"
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultStartTimeout = 10 * time.Second
+	DefaultFlushTimeout = 2 * time.Second
 	// DefaultMetricsListen is the metrics address make run gives
 	// booth-runner; the process serves none unless told.
 	DefaultMetricsListen = "127.0.0.1:9464"
@@ -52,9 +53,13 @@ type Config struct {
 	Replicas int
 	// StartTimeout bounds connecting and starting the booths.
 	StartTimeout time.Duration
-	// DrainTimeout bounds each booth's drain at shutdown, and the flush of
-	// the trace events held afterwards.
+	// DrainTimeout bounds each booth's drain at shutdown.
 	DrainTimeout time.Duration
+	// FlushTimeout bounds the wait, after the drain, for the booths' last
+	// trace events to be stored (2 s; milliseconds when JetStream answers).
+	// Events still unsent then, as when SVC_TRACE does not exist, are
+	// dropped, counted and logged; the stop is not failed for them.
+	FlushTimeout time.Duration
 	// MetricsListen, when set, serves the process's Prometheus metrics on
 	// http://<MetricsListen>/metrics (every booth's requests, latencies,
 	// in-flight calls and trace publisher). It has no authentication, so it
@@ -88,6 +93,9 @@ func (c *Config) setDefaults() {
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrainTimeout
 	}
+	if c.FlushTimeout == 0 {
+		c.FlushTimeout = DefaultFlushTimeout
+	}
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
@@ -111,8 +119,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: --demo runs every demo booth; do not combine it with --booth", ErrConfig)
 	case !c.Demo && len(c.Booths) == 0:
 		return fmt.Errorf("%w: nothing to run: give --demo or --booth NAME (one of %s)", ErrConfig, known)
-	case c.StartTimeout < 0 || c.DrainTimeout < 0:
-		return fmt.Errorf("%w: start and drain timeouts must be positive", ErrConfig)
+	case c.StartTimeout < 0 || c.DrainTimeout < 0 || c.FlushTimeout < 0:
+		return fmt.Errorf("%w: start, drain and flush timeouts must be positive", ErrConfig)
 	case c.Replicas < 0 || c.Replicas > booths.MaxReplicas:
 		return fmt.Errorf("%w: --replicas must be 1 to %d (1 on a single server, 3 on a cluster), got %d",
 			ErrConfig, booths.MaxReplicas, c.Replicas)

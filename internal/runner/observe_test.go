@@ -137,3 +137,47 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// Without the SVC_TRACE stream (no bridge made it) the booths still stop
+// cleanly and soon: their trace events are dropped after the flush timeout,
+// and counted.
+func TestStopWithoutTheTraceStreamDropsAndCounts(t *testing.T) {
+	s := natstest.Start(t)
+	r, err := runner.Start(t.Context(), runner.Config{
+		NATSURL: s.ClientURL(), Booths: []string{"fee-calc"}, FeeTable: feeTable,
+		FlushTimeout: 300 * time.Millisecond, Logger: quiet(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := rpc.NewClient(natstest.Connect(t, s), rpc.WithAttemptTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Call(t.Context(), "fee-calc", "/calculate", booths.FeeRequest{LicenseType: "professional-engineer"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := r.Stop(context.Background()); err != nil {
+		t.Errorf("Stop: %v, want a clean stop", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Stop took %v, want about the 300 ms flush timeout", took)
+	}
+	families, err := r.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dropped float64
+	for _, f := range families {
+		if f.GetName() != "hms_svc_trace_events_dropped_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			dropped += m.GetCounter().GetValue()
+		}
+	}
+	if dropped != 1 {
+		t.Errorf("%v trace events counted dropped, want the booth's 1", dropped)
+	}
+}

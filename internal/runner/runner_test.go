@@ -151,6 +151,7 @@ func TestValidate(t *testing.T) {
 		{"twice", runner.Config{Booths: []string{"payment", "payment"}}, `"payment" is given twice`},
 		{"demo and booth", runner.Config{Demo: true, Booths: []string{"payment"}}, "do not combine"},
 		{"negative drain", runner.Config{Demo: true, DrainTimeout: -time.Second}, "timeouts must be positive"},
+		{"negative flush", runner.Config{Demo: true, FlushTimeout: -time.Second}, "flush timeouts must be positive"},
 		{"three replicas", runner.Config{Demo: true, Replicas: 3}, ""},
 		{"too many replicas", runner.Config{Demo: true, Replicas: 6}, "--replicas must be 1 to 5"},
 		{"negative replicas", runner.Config{Demo: true, Replicas: -1}, "--replicas must be 1 to 5"},
