@@ -17,11 +17,12 @@ type Config struct {
 	BinDir string
 	// WorkDir holds credentials, stores and logs; it must exist.
 	WorkDir string
-	// Rounds is how many times each pair alternates (3).
+	// Rounds is how many times each pair alternates (5: a median that one
+	// or two disturbed rounds on a shared machine cannot move).
 	Rounds int
 	// Window and Warm are the measured and warm-up periods of each
-	// closed-loop run (1.25 s, 0.25 s); OpenWindow that of each open-loop
-	// run (3 s); HTTPWindow that of each HTTP run (3 s).
+	// closed-loop run (1 s, 0.25 s); OpenWindow that of each open-loop
+	// run (2 s); HTTPWindow that of each HTTP run (2 s).
 	Window, Warm, OpenWindow, HTTPWindow time.Duration
 	// Rate is the fixed rate of the open-loop runs (1000/s).
 	Rate int
@@ -35,19 +36,19 @@ type Config struct {
 
 func (c *Config) setDefaults() {
 	if c.Rounds == 0 {
-		c.Rounds = 3
+		c.Rounds = 5
 	}
 	if c.Window == 0 {
-		c.Window = 1250 * time.Millisecond
+		c.Window = time.Second
 	}
 	if c.Warm == 0 {
 		c.Warm = 250 * time.Millisecond
 	}
 	if c.OpenWindow == 0 {
-		c.OpenWindow = 3 * time.Second
+		c.OpenWindow = 2 * time.Second
 	}
 	if c.HTTPWindow == 0 {
-		c.HTTPWindow = 3 * time.Second
+		c.HTTPWindow = 2 * time.Second
 	}
 	if c.Rate == 0 {
 		c.Rate = 1000
