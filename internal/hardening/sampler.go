@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -10,7 +11,10 @@ import (
 type Peaks struct {
 	Goroutines int
 	HeapInuse  uint64 // bytes
-	Samples    int
+	// Inside is the most goroutines seen at once with one of the Sampler's
+	// functions on their stack (e.g. the HTTP handlers running).
+	Inside  int
+	Samples int
 }
 
 // HeapMiB returns HeapInuse in MiB.
@@ -20,10 +24,11 @@ func (p Peaks) HeapMiB() float64 { return float64(p.HeapInuse) / (1 << 20) }
 // interval until stopped. Both are process-wide: a test that reads them
 // must not run in parallel with others.
 type Sampler struct {
-	stop chan struct{}
-	done chan struct{}
-	mu   sync.Mutex
-	p    Peaks
+	inside []string
+	stop   chan struct{}
+	done   chan struct{}
+	mu     sync.Mutex
+	p      Peaks
 }
 
 // Baseline returns the process's goroutine count and heap in use now, after
@@ -35,9 +40,12 @@ func Baseline() Peaks {
 	return Peaks{Goroutines: runtime.NumGoroutine(), HeapInuse: ms.HeapInuse, Samples: 1}
 }
 
-// StartSampler samples every interval until Stop.
-func StartSampler(interval time.Duration) *Sampler {
-	s := &Sampler{stop: make(chan struct{}), done: make(chan struct{})}
+// StartSampler samples every interval until Stop. When inside names
+// functions (as runtime.Func.Name spells them), it also counts the
+// goroutines that have one of them among the innermost 32 frames of their
+// stack, which takes a goroutine profile per sample.
+func StartSampler(interval time.Duration, inside ...string) *Sampler {
+	s := &Sampler{inside: inside, stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run(interval)
 	return s
 }
@@ -60,10 +68,15 @@ func (s *Sampler) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	g := runtime.NumGoroutine()
+	in := 0
+	if len(s.inside) > 0 {
+		in = countInside(s.inside)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.p.Samples++
 	s.p.Goroutines = max(s.p.Goroutines, g)
+	s.p.Inside = max(s.p.Inside, in)
 	s.p.HeapInuse = max(s.p.HeapInuse, ms.HeapInuse)
 }
 
@@ -80,4 +93,32 @@ func (s *Sampler) Stop() Peaks {
 	<-s.done
 	s.sample()
 	return s.Peaks()
+}
+
+// countInside counts the goroutines with one of names on their stack.
+func countInside(names []string) int {
+	var recs []runtime.StackRecord
+	for {
+		recs = make([]runtime.StackRecord, runtime.NumGoroutine()+64)
+		n, ok := runtime.GoroutineProfile(recs)
+		if ok {
+			recs = recs[:n]
+			break
+		}
+	}
+	count := 0
+	for _, r := range recs {
+		frames := runtime.CallersFrames(r.Stack())
+		for {
+			f, more := frames.Next()
+			if slices.Contains(names, f.Function) {
+				count++
+				break
+			}
+			if !more {
+				break
+			}
+		}
+	}
+	return count
 }
