@@ -334,9 +334,9 @@ func (p *RPCPair) Use(side string) {
 }
 
 // TraceCount is the tracing row's evidence: events emitted, acknowledged
-// by JetStream, read back from SVC_TRACE, and the events the traced calls
-// should have made (two per call: the gateway's attempt and the booth's
-// handling).
+// by JetStream, read back from SVC_TRACE, and the fewest events the traced
+// calls must have made (two per successful call: the gateway's attempt and
+// the booth's handling; failed and retried calls make more).
 type TraceCount struct {
 	Emitted, Published, Dropped, Read, Expected uint64
 }

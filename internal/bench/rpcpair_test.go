@@ -56,7 +56,7 @@ func TestRPCPairSidesAnswerAndTracesArrive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tc.Expected == 0 || tc.Read != tc.Expected || tc.Lost() != 0 || tc.Dropped != 0 {
+	if tc.Expected == 0 || tc.Emitted < tc.Expected || tc.Read != tc.Emitted || tc.Lost() != 0 || tc.Dropped != 0 {
 		t.Errorf("trace count %+v: want every expected event read, none lost or dropped", tc)
 	}
 }
