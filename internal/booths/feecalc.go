@@ -28,8 +28,10 @@ func startFeeCalc(_ context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, err
 	if err != nil {
 		return nil, err
 	}
+	// A table lookup neither blocks nor waits: served inline, a call skips
+	// the hand-off to the worker pool.
 	return newBooth(nc, cfg, "fee-calc", "Fee for a license type, from the fee table", "/calculate",
-		calculate(table), extras{})
+		calculate(table), extras{endpoint: []rpc.EndpointOption{rpc.Inline()}})
 }
 
 func calculate(t *FeeTable) rpc.Handler[FeeRequest, FeeReply] {

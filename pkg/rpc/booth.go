@@ -148,14 +148,17 @@ func (b *Booth) HandleRaw(path string, h Endpoint, opts ...EndpointOption) error
 		meta["idempotent"] = "false"
 	}
 
-	if err := b.addEndpoint(canonical, subject, segs, meta, h); err != nil {
+	if eo.inline {
+		meta["inline"] = "true"
+	}
+	if err := b.addEndpoint(canonical, subject, segs, meta, h, eo.inline); err != nil {
 		return err
 	}
 	b.flush()
 	return nil
 }
 
-func (b *Booth) addEndpoint(canonical, subject string, segs []string, meta map[string]string, h Endpoint) error {
+func (b *Booth) addEndpoint(canonical, subject string, segs []string, meta map[string]string, h Endpoint, inline bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -165,9 +168,11 @@ func (b *Booth) addEndpoint(canonical, subject string, segs []string, meta map[s
 		return fmt.Errorf("booth %s: %s is already served", b.name, canonical)
 	}
 	ep := b.chain(h)
-	err := b.svc.AddEndpoint(strings.Join(segs, "_"), micro.HandlerFunc(func(r micro.Request) {
-		b.dispatch(ep, canonical, r)
-	}), micro.WithEndpointSubject(subject), micro.WithEndpointQueueGroup(b.name),
+	handler := func(r micro.Request) { b.dispatch(ep, canonical, r) }
+	if inline {
+		handler = func(r micro.Request) { b.serveInline(ep, canonical, r) }
+	}
+	err := b.svc.AddEndpoint(strings.Join(segs, "_"), micro.HandlerFunc(handler), micro.WithEndpointSubject(subject), micro.WithEndpointQueueGroup(b.name),
 		micro.WithEndpointMetadata(meta))
 	if err != nil {
 		return fmt.Errorf("booth %s: adding %s: %w", b.name, canonical, err)

@@ -273,3 +273,31 @@ func TestHandleRawRoutableOnReturn(t *testing.T) {
 		}
 	}
 }
+
+// An Inline endpoint answers like any other, with the call's info in its
+// ctx, and discovery says it runs inline.
+func TestInlineEndpoint(t *testing.T) {
+	t.Parallel()
+	s := natstest.Start(t)
+	b := startBooth(t, s, "fee-calc")
+	handleOpts(t, b, "/calculate", func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
+		ci, ok := rpc.CallInfoFromContext(ctx)
+		if !ok {
+			return nil, rpc.Errorf(rpc.CodeInternal, "no CallInfo")
+		}
+		return &rpc.Message{Data: fmt.Appendf(nil, `{"attempt":%d,"request_id":%q,"body":%s}`, ci.Attempt, ci.RequestID, req.Data)}, nil
+	}, rpc.Inline())
+	client := newClient(t, s)
+	ctx := rpc.WithRequestID(context.Background(), "req-1")
+	got, err := client.CallRaw(ctx, "fee-calc", "/calculate", []byte(`{"license_type":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"attempt":1,"request_id":"req-1","body":{"license_type":"x"}}`; string(got) != want {
+		t.Errorf("reply = %s, want %s", got, want)
+	}
+	eps := b.Info().Endpoints
+	if len(eps) != 1 || eps[0].Metadata["inline"] != "true" {
+		t.Errorf("discovery endpoints = %+v, want one with metadata inline=true", eps)
+	}
+}

@@ -12,32 +12,59 @@ import (
 // dispatch hands one request to a worker; it blocks while all are busy,
 // which holds further messages in the subscription's pending buffer.
 func (b *Booth) dispatch(ep Endpoint, path string, r micro.Request) {
-	f := func() {
-		hdr := nats.Header(r.Headers())
-		if hdr == nil {
-			hdr = nats.Header{}
-		}
-		req := &Message{Service: b.name, Path: path, Subject: r.Subject(), Header: hdr, Data: r.Data()}
-		attempt, err := strconv.Atoi(hdr.Get(HeaderAttempt))
-		if err != nil || attempt < 1 {
-			attempt = 1
-		}
-		ctx := withCallInfo(b.root, &CallInfo{
-			Service: b.name, Path: path, RequestID: hdr.Get(HeaderRequestID),
-			Caller: hdr.Get(HeaderCaller), Attempt: attempt, Header: hdr,
-		})
-		res, err := ep(ctx, req)
-		b.respond(r, req, res, err)
-	}
 	select {
-	case b.work <- f:
+	case b.work <- func() { b.serve(ep, path, r, &poolReply{nc: b.nc, to: r.Reply()}) }:
 	case <-b.quit:
-		_ = r.Error(CodeUnavailable.String(), b.name+" is stopping", nil)
+		b.refuseStopping(r)
 	}
 }
 
+// serveInline handles one request of an Inline endpoint on the
+// subscription's goroutine; once Stop gave up waiting, it refuses it as a
+// worker-pool endpoint would.
+func (b *Booth) serveInline(ep Endpoint, path string, r micro.Request) {
+	select {
+	case <-b.quit:
+		b.refuseStopping(r)
+	default:
+		b.serve(ep, path, r, r)
+	}
+}
+
+func (b *Booth) refuseStopping(r micro.Request) {
+	_ = r.Error(CodeUnavailable.String(), b.name+" is stopping", nil)
+}
+
+// serve runs ep for one request and answers it through out.
+func (b *Booth) serve(ep Endpoint, path string, r micro.Request, out replier) {
+	hdr := nats.Header(r.Headers())
+	if hdr == nil {
+		hdr = nats.Header{}
+	}
+	req := &Message{Service: b.name, Path: path, Subject: r.Subject(), Header: hdr, Data: r.Data()}
+	ctx := withCallInfo(b.root, &CallInfo{
+		Service: b.name, Path: path, RequestID: hdr.Get(HeaderRequestID),
+		Caller: hdr.Get(HeaderCaller), Attempt: attemptNumber(hdr.Get(HeaderAttempt)), Header: hdr,
+	})
+	res, err := ep(ctx, req)
+	b.respond(out, req, res, err)
+}
+
+// attemptNumber reads HeaderAttempt: absent (the first attempt sends none)
+// or unreadable is 1.
+func attemptNumber(v string) int {
+	if v == "" {
+		return 1
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
 // respond answers a request with the handler's reply or error.
-func (b *Booth) respond(r micro.Request, req *Message, res *Message, err error) {
+func (b *Booth) respond(r replier, req *Message, res *Message, err error) {
 	var opts []micro.RespondOpt
 	var data []byte
 	if res != nil {
@@ -92,11 +119,57 @@ func (b *Booth) wireError(req *Message, err error) (Code, string) {
 // replyFailed logs a reply NATS refused (too large, bad header) and answers
 // with a bare 500 instead, so the caller does not wait for its timeout and
 // run the handler again.
-func (b *Booth) replyFailed(r micro.Request, req *Message, rerr error) {
+func (b *Booth) replyFailed(r replier, req *Message, rerr error) {
 	b.opts.log.Warn("reply not sent", "service", b.name, "path", req.Path,
 		"request_id", req.Header.Get(HeaderRequestID), "error", rerr)
 	if errors.Is(rerr, nats.ErrConnectionClosed) {
 		return
 	}
 	_ = r.Error(CodeInternal.String(), "reply of "+b.name+" "+req.Path+" could not be sent: "+rerr.Error(), nil)
+}
+
+// replier sends a request's answer; micro.Request is one.
+type replier interface {
+	Respond(data []byte, opts ...micro.RespondOpt) error
+	Error(code, description string, data []byte, opts ...micro.RespondOpt) error
+}
+
+// poolReply answers a request a worker handles. It publishes on the
+// connection instead of through micro.Request, which records the outcome in
+// a field micro's subscription goroutine reads, unsynchronised, as soon as
+// the hand-off returns: a data race. So micro's stats count no errors of a
+// worker-pool endpoint (nor did they before: the read came first); its
+// request counts are right.
+type poolReply struct {
+	nc *nats.Conn
+	to string
+}
+
+// Respond sends data with the options' headers, as micro.Request does.
+func (p *poolReply) Respond(data []byte, opts ...micro.RespondOpt) error {
+	m := &nats.Msg{Subject: p.to, Data: data}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return p.publish(m)
+}
+
+// Error sends a service error as micro.Request does: its code and
+// description in micro's headers, data as the body.
+func (p *poolReply) Error(code, description string, data []byte, opts ...micro.RespondOpt) error {
+	m := &nats.Msg{Subject: p.to, Header: nats.Header{
+		micro.ErrorHeader: []string{description}, micro.ErrorCodeHeader: []string{code},
+	}}
+	for _, opt := range opts {
+		opt(m)
+	}
+	m.Data = data
+	return p.publish(m)
+}
+
+func (p *poolReply) publish(m *nats.Msg) error {
+	if p.to == "" {
+		return nats.ErrMsgNoReply
+	}
+	return p.nc.PublishMsg(m)
 }

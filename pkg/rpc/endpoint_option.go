@@ -9,6 +9,7 @@ type EndpointOption func(*endpointOptions) error
 
 type endpointOptions struct {
 	notIdempotent bool
+	inline        bool
 }
 
 // NotIdempotent declares that running the endpoint's handler twice has two
@@ -27,6 +28,18 @@ type endpointOptions struct {
 // (see DedupLeaseGrace).
 func NotIdempotent() EndpointOption {
 	return func(o *endpointOptions) error { o.notIdempotent = true; return nil }
+}
+
+// Inline runs the endpoint's handler on the goroutine that receives its
+// requests instead of handing each to the booth's worker pool. The hand-off
+// costs a goroutine wake-up per request, a large share of a handler that
+// only computes; but an inline endpoint handles one request at a time per
+// booth instance (the pool's concurrency does not apply), and a request
+// waits for the one before it. Use it for handlers that neither block nor
+// wait on I/O (fee-calc's table lookup); never for one that calls other
+// services or a store. Stop drains an inline endpoint as any other.
+func Inline() EndpointOption {
+	return func(o *endpointOptions) error { o.inline = true; return nil }
 }
 
 // endpointOpts applies opts for the endpoint at path.

@@ -28,20 +28,39 @@ func awaitGone(t *testing.T, s *server.Server, service, path string) {
 	})
 }
 
+// endpointModes are the ways a booth runs a handler: on its worker pool, or
+// Inline on the subscription's goroutine. Stop must drain both alike.
+var endpointModes = []struct {
+	name string
+	opts []rpc.EndpointOption
+}{
+	{"pool", nil},
+	{"inline", []rpc.EndpointOption{rpc.Inline()}},
+}
+
 // A call in flight when Stop is called completes, and Stop returns after it.
 func TestStopDrainsInFlight(t *testing.T) {
 	t.Parallel()
+	for _, mode := range endpointModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testStopDrainsInFlight(t, mode.opts)
+		})
+	}
+}
+
+func testStopDrainsInFlight(t *testing.T, opts []rpc.EndpointOption) {
 	s := natstest.Start(t)
 	b := startBooth(t, s, "payment")
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	var finished atomic.Bool
-	handleRaw(t, b, "/charge", func(context.Context, *rpc.Message) (*rpc.Message, error) {
+	handleOpts(t, b, "/charge", func(context.Context, *rpc.Message) (*rpc.Message, error) {
 		close(entered)
 		recv(t, release)
 		finished.Store(true)
 		return &rpc.Message{Data: []byte(`{"txn":"t-1"}`)}, nil
-	})
+	}, opts...)
 	client := newClient(t, s, rpc.WithAttemptTimeout(5*time.Second))
 	reply := make(chan error, 1)
 	go func() {
@@ -85,6 +104,15 @@ func TestStopDrainsInFlight(t *testing.T) {
 // When Stop's ctx ends first, running handlers are cancelled and Stop says so.
 func TestStopDeadline(t *testing.T) {
 	t.Parallel()
+	for _, mode := range endpointModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testStopDeadline(t, mode.opts)
+		})
+	}
+}
+
+func testStopDeadline(t *testing.T, opts []rpc.EndpointOption) {
 	s := natstest.Start(t)
 	b, err := rpc.NewBooth(natstest.Connect(t, s), rpc.BoothConfig{Name: "license-printer"}, rpc.WithLogger(quiet))
 	if err != nil {
@@ -92,12 +120,12 @@ func TestStopDeadline(t *testing.T) {
 	}
 	entered := make(chan struct{})
 	handlerErr := make(chan error, 1)
-	handleRaw(t, b, "/generate", func(ctx context.Context, _ *rpc.Message) (*rpc.Message, error) {
+	handleOpts(t, b, "/generate", func(ctx context.Context, _ *rpc.Message) (*rpc.Message, error) {
 		close(entered)
 		<-ctx.Done()
 		handlerErr <- ctx.Err()
 		return nil, ctx.Err()
-	})
+	}, opts...)
 	client := newClient(t, s, rpc.WithAttemptTimeout(5*time.Second), rpc.WithRetries(0, 0))
 	reply := make(chan error, 1)
 	go func() {
@@ -176,16 +204,25 @@ type instance struct {
 // Two instances share the load; stopping one mid-load loses no call.
 func TestStopMidLoadLosesNothing(t *testing.T) {
 	t.Parallel()
+	for _, mode := range endpointModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			testStopMidLoadLosesNothing(t, mode.opts)
+		})
+	}
+}
+
+func testStopMidLoadLosesNothing(t *testing.T, opts []rpc.EndpointOption) {
 	s := natstest.Start(t)
 	var ids sync.Map // request id -> number of deliveries
 	var retried atomic.Int32
 	insts := make([]*instance, 2)
 	for i := range insts {
-		// Two workers for eight callers: requests queue in the subscription,
-		// so Stop has a backlog to drain.
+		// Two workers (or one inline handler) for eight callers: requests
+		// queue in the subscription, so Stop has a backlog to drain.
 		in := &instance{booth: startBooth(t, s, "fee-calc", rpc.WithConcurrency(2))}
 		insts[i] = in
-		handleRaw(t, in.booth, "/calculate", func(ctx context.Context, _ *rpc.Message) (*rpc.Message, error) {
+		handleOpts(t, in.booth, "/calculate", func(ctx context.Context, _ *rpc.Message) (*rpc.Message, error) {
 			in.accepted.Add(1)
 			in.active.Add(1)
 			defer func() { in.active.Add(-1); in.finished.Add(1) }()
@@ -197,7 +234,7 @@ func TestStopMidLoadLosesNothing(t *testing.T) {
 			n.(*atomic.Int32).Add(1)
 			time.Sleep(time.Millisecond) // the work
 			return ok()
-		})
+		}, opts...)
 	}
 	client := newClient(t, s, rpc.WithoutBreaker())
 
