@@ -167,6 +167,9 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	if !json.Valid(body) {
 		return nil, rpc.Errorf(rpc.CodeBadRequest, "request body is not valid JSON: %s", jsonProblem(body))
 	}
+	if err := checkJSONLimits(body); err != nil {
+		return nil, err
+	}
 	return body, nil
 }
 

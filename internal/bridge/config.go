@@ -14,13 +14,15 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultMaxBodyBytes         = 1 << 20
-	DefaultCallTimeout          = 5 * time.Second
-	DefaultMaxCallTimeout       = 30 * time.Second
-	DefaultReadHeaderTimeout    = 5 * time.Second
-	DefaultReadTimeout          = 30 * time.Second
-	DefaultWriteTimeout         = 60 * time.Second
-	DefaultIdleTimeout          = 120 * time.Second
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultCallTimeout       = 5 * time.Second
+	DefaultMaxCallTimeout    = 30 * time.Second
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	// DefaultIdleTimeout also bounds an HTTP/2 connection that never
+	// finishes its first headers, so it is kept short.
+	DefaultIdleTimeout          = 30 * time.Second
 	DefaultMaxHeaderBytes       = 64 << 10
 	DefaultMaxConcurrentStreams = 250
 	DefaultShutdownTimeout      = 15 * time.Second
