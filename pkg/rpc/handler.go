@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 )
 
 // Handler is what a booth author writes: a typed function from request to
@@ -38,29 +38,31 @@ func Handle[Req, Res any](b *Booth, path string, h Handler[Req, Res], opts ...En
 	}, opts...)
 }
 
-// decodeBody decodes exactly one JSON value from data into v.
+// decodeBody decodes exactly one JSON value from data into v. It uses
+// json.Unmarshal, which checks the whole input before decoding (so trailing
+// data is refused too) without a Decoder's buffer copy.
 func decodeBody(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errors.New("empty body: a JSON value is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, err)
-		case errors.As(err, &te) && te.Field == "":
-			return fmt.Errorf("expected JSON for %s, got JSON %s", te.Type, te.Value)
-		case errors.As(err, &te):
-			return fmt.Errorf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return errors.New("malformed JSON: truncated body")
-		}
-		return fmt.Errorf("malformed JSON: %v", err)
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se) && se.Offset > 0 && se.Offset <= int64(len(data)) && json.Valid(data[:se.Offset-1]):
+		// A whole value, then something that starts another.
 		return errors.New("malformed JSON: data after the JSON value")
+	case errors.As(err, &se) && se.Offset == int64(len(data)) && strings.HasSuffix(se.Error(), "end of JSON input"):
+		return errors.New("malformed JSON: truncated body")
+	case errors.As(err, &se):
+		return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, err)
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Errorf("expected JSON for %s, got JSON %s", te.Type, te.Value)
+	case errors.As(err, &te):
+		return fmt.Errorf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
 	}
-	return nil
+	return fmt.Errorf("malformed JSON: %v", err)
 }
