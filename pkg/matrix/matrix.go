@@ -151,13 +151,27 @@ func (m *Matrix) Keys() map[string]string {
 	return out
 }
 
-// normalPath validates a path and returns it with one leading slash.
+// normalPath validates a path as subjects.SplitPath does and returns it
+// with one leading slash. It runs on every call (signer and verifier), so it
+// walks the segments without splitting and returns an already normal path
+// as it is.
 func normalPath(path string) (string, bool) {
-	segs, err := subjects.SplitPath(path)
-	if err != nil {
+	p := strings.TrimPrefix(path, "/")
+	if p == "" {
 		return "", false
 	}
-	return "/" + strings.Join(segs, "/"), true
+	n := 0
+	for rest, more := p, true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		if n++; n > subjects.MaxSegments || subjects.ValidateSegment(seg) != nil {
+			return "", false
+		}
+	}
+	if len(p) < len(path) {
+		return path, true
+	}
+	return "/" + p, true
 }
 
 // sortedKeys returns a map's keys, sorted.
