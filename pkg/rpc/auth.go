@@ -82,6 +82,10 @@ func onBehalfOf(ctx context.Context) string {
 }
 
 // normalizePath gives a path one leading slash, as the matrix writes it.
+// A path that has one already is returned as it is, without a copy.
 func normalizePath(path string) string {
-	return "/" + strings.TrimPrefix(path, "/")
+	if strings.HasPrefix(path, "/") {
+		return path
+	}
+	return "/" + path
 }

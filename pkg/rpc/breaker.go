@@ -43,6 +43,9 @@ func (b *breakers) get(service string) *gobreaker.CircuitBreaker[*Message] {
 		// the call already fails at once; counting it would keep refusing
 		// calls for OpenFor after an instance starts.
 		IsExcluded: func(err error) bool {
+			if err == nil { // every successful call: keep it free
+				return false
+			}
 			c := CodeOf(err)
 			return c.IsCallerMistake() || c == CodeCanceled || noInstance(err) || finalIs(err, ErrNotConnected)
 		},
