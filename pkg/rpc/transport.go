@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -11,7 +12,7 @@ import (
 func transport(nc *nats.Conn) Endpoint {
 	return func(ctx context.Context, req *Message) (*Message, error) {
 		msg := &nats.Msg{Subject: req.Subject, Header: req.Header, Data: req.Data}
-		reply, err := nc.RequestMsgWithContext(ctx, msg)
+		reply, err := request(ctx, nc, msg)
 		if err != nil {
 			if !nc.IsConnected() {
 				// The hop to NATS failed, not the booth: say so, so that the
@@ -38,4 +39,19 @@ func transportError(ctx context.Context, req *Message, err error) error {
 		return &Error{code: CodeCanceled, msg: req.Service + " " + req.Path + ": call canceled", cause: err}
 	}
 	return &Error{code: CodeUnavailable, msg: req.Service + " " + req.Path + ": " + err.Error(), cause: err}
+}
+
+// request sends msg and waits for its reply until ctx ends. When ctx is the
+// attempt's deadline, not yet armed, over a parent that never ends, nothing
+// but the deadline can end the wait: nats.go's timed request, which takes
+// its timer from a pool, waits the same without arming one.
+func request(ctx context.Context, nc *nats.Conn, msg *nats.Msg) (*nats.Msg, error) {
+	if lazy, ok := ctx.(*lazyDeadline); ok && lazy.unarmed() && lazy.parent.Done() == nil {
+		reply, err := nc.RequestMsg(msg, time.Until(lazy.deadline))
+		if errors.Is(err, nats.ErrTimeout) {
+			err = context.DeadlineExceeded // what the ctx would have said
+		}
+		return reply, err
+	}
+	return nc.RequestMsgWithContext(ctx, msg)
 }
