@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -249,5 +250,30 @@ func TestNewSignerRefusesAKeyTheMatrixDoesNotHave(t *testing.T) {
 	_, err := rpc.NewCallSigner("gateway", f.keys["payment"], f.policy)
 	if !errors.Is(err, rpc.ErrBadOption) {
 		t.Errorf("err = %v, want ErrBadOption", err)
+	}
+}
+
+// Every token gets its own jti: 16 random bytes, 22 characters of base64url.
+func TestTokenIDsAreShortAndDistinct(t *testing.T) {
+	t.Parallel()
+	f := newAuthFixture(t)
+	seen := map[string]bool{}
+	for range 20 {
+		tok, err := f.signer(t, "gateway").Token(context.Background(), "fee-calc", "/calculate")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c rpc.CallClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(c.ID)
+		if len(c.ID) != 22 || err != nil || len(raw) != 16 {
+			t.Errorf("jti %q: want 16 bytes in 22 characters of unpadded base64url (%v)", c.ID, err)
+		}
+		if seen[c.ID] {
+			t.Errorf("jti %q issued twice", c.ID)
+		}
+		seen[c.ID] = true
 	}
 }
