@@ -65,6 +65,7 @@ type tokenFor struct{ subject, service string }
 
 type signedToken struct {
 	raw     string
+	header  string // "Bearer " + raw, made once per token, not per call
 	refresh time.Time
 }
 
@@ -100,15 +101,21 @@ func (s *CallSigner) Identity() string { return s.identity }
 // with CodePermissionDenied, before anything is sent, a call the policy does
 // not allow.
 func (s *CallSigner) Token(ctx context.Context, service, path string) (string, error) {
+	t, _, err := s.token(ctx, service, path)
+	return t.raw, err
+}
+
+// token is Token, with the Authorization value and the token's subject.
+func (s *CallSigner) token(ctx context.Context, service, path string) (signedToken, string, error) {
 	subject := s.identity
 	if who := onBehalfOf(ctx); who != "" && who != s.identity {
 		if !s.policy.MayActFor(s.identity, who) {
-			return "", Errorf(CodePermissionDenied, "%s may not call on behalf of %s", s.identity, clipName(who))
+			return signedToken{}, "", Errorf(CodePermissionDenied, "%s may not call on behalf of %s", s.identity, clipName(who))
 		}
 		subject = who
 	}
 	if !s.policy.Allowed(subject, service, path) {
-		return "", Errorf(CodePermissionDenied, "the matrix does not allow %s to call %s %s", subject, service, normalizePath(path))
+		return signedToken{}, "", Errorf(CodePermissionDenied, "the matrix does not allow %s to call %s %s", subject, service, normalizePath(path))
 	}
 	k := tokenFor{subject, service}
 	now := s.opts.now()
@@ -116,16 +123,17 @@ func (s *CallSigner) Token(ctx context.Context, service, path string) (string, e
 	t, ok := s.tokens[k]
 	s.mu.RUnlock()
 	if ok && now.Before(t.refresh) {
-		return t.raw, nil
+		return t, subject, nil
 	}
 	raw, err := s.sign(subject, service, now)
 	if err != nil {
-		return "", err
+		return signedToken{}, "", err
 	}
+	t = signedToken{raw: raw, header: "Bearer " + raw, refresh: now.Add(s.opts.ttl - TokenRefreshBefore)}
 	s.mu.Lock()
-	s.tokens[k] = signedToken{raw: raw, refresh: now.Add(s.opts.ttl - TokenRefreshBefore)}
+	s.tokens[k] = t
 	s.mu.Unlock()
-	return raw, nil
+	return t, subject, nil
 }
 
 func (s *CallSigner) sign(subject, service string, now time.Time) (string, error) {
@@ -156,16 +164,14 @@ func (s *CallSigner) sign(subject, service string, now time.Time) (string, error
 func (s *CallSigner) Middleware() Middleware {
 	return func(next Endpoint) Endpoint {
 		return func(ctx context.Context, req *Message) (*Message, error) {
-			raw, err := s.Token(ctx, req.Service, req.Path)
+			t, subject, err := s.token(ctx, req.Service, req.Path)
 			if err != nil {
 				return nil, err
 			}
-			subject := s.identity
-			if who := onBehalfOf(ctx); who != "" {
-				subject = who
+			req.Header.Set(HeaderAuthorization, t.header)
+			if v := req.Header[HeaderCaller]; len(v) != 1 || v[0] != subject {
+				req.Header.Set(HeaderCaller, subject) // the client's WithCaller set it already, usually
 			}
-			req.Header.Set(HeaderAuthorization, "Bearer "+raw)
-			req.Header.Set(HeaderCaller, subject)
 			return next(ctx, req)
 		}
 	}
