@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/sony/gobreaker/v2"
 
@@ -93,7 +92,7 @@ func (c *Client) Invoke(ctx context.Context, service, path string, header nats.H
 	if header.Get(HeaderRequestID) == "" {
 		id := outgoingRequestID(ctx)
 		if id == "" {
-			id = uuid.NewString()
+			id = newRequestID()
 		}
 		header.Set(HeaderRequestID, id)
 	}
