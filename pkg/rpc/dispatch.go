@@ -41,11 +41,19 @@ func (b *Booth) serve(ep Endpoint, path string, r micro.Request, out replier) {
 	if hdr == nil {
 		hdr = nats.Header{}
 	}
-	req := &Message{Service: b.name, Path: path, Subject: r.Subject(), Header: hdr, Data: r.Data()}
-	ctx := withCallInfo(b.root, &CallInfo{
-		Service: b.name, Path: path, RequestID: hdr.Get(HeaderRequestID),
-		Caller: hdr.Get(HeaderCaller), Attempt: attemptNumber(hdr.Get(HeaderAttempt)), Header: hdr,
-	})
+	// One allocation for the request and its CallInfo.
+	in := &struct {
+		req  Message
+		info CallInfo
+	}{
+		req: Message{Service: b.name, Path: path, Subject: r.Subject(), Header: hdr, Data: r.Data()},
+		info: CallInfo{
+			Service: b.name, Path: path, RequestID: hdr.Get(HeaderRequestID),
+			Caller: hdr.Get(HeaderCaller), Attempt: attemptNumber(hdr.Get(HeaderAttempt)), Header: hdr,
+		},
+	}
+	req := &in.req
+	ctx := withCallInfo(b.root, &in.info)
 	res, err := ep(ctx, req)
 	b.respond(out, req, res, err)
 }
