@@ -33,7 +33,8 @@ var ErrBoothStopped = errors.New("booth is stopped")
 
 // Booth is one instance of a service: a NATS micro service whose endpoints
 // share the queue group of the service, so instances share its load.
-// Requests are handled by a bounded pool of workers.
+// Requests are handled by a bounded pool of workers, except those of Inline
+// endpoints, which run on their subscription's goroutine.
 type Booth struct {
 	name     string
 	instance string // this instance's id, recorded in the dedup entries it owns

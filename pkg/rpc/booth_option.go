@@ -27,7 +27,8 @@ type boothOptions struct {
 // NewBooth return an error naming it.
 type BoothOption func(*boothOptions) error
 
-// WithConcurrency bounds how many requests a booth handles at once.
+// WithConcurrency bounds how many requests a booth's worker pool handles
+// at once. An Inline endpoint runs outside the pool, one request at a time.
 func WithConcurrency(n int) BoothOption {
 	return func(o *boothOptions) error {
 		if n < 1 {
