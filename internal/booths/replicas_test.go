@@ -23,7 +23,6 @@ var storeStreams = map[string]string{
 
 func TestReplicas(t *testing.T) {
 	c := natstest.StartCluster(t, 3, nil)
-	c.WaitPeers(10 * time.Second)
 	nc, err := nats.Connect(c.URLs())
 	if err != nil {
 		t.Fatal(err)

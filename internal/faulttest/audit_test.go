@@ -66,7 +66,6 @@ func TestAuditSurvivesNodeLoss(t *testing.T) {
 				t.Skip("a crashed leader is replaced after a Raft election timeout (4-9 s): skipped with -short")
 			}
 			c, faults := natstest.StartFaultyCluster(t, 3, secure)
-			c.WaitPeers(10 * time.Second)
 			nc := meshConn(t, c.URLs(), "gateway")
 			startAuditLogs(t, c.URLs(), "audit-1", "audit-2")
 			var attempts atomic.Int64

@@ -26,7 +26,8 @@ type Cluster struct {
 }
 
 // StartCluster runs an n-node cluster (routes between all nodes, JetStream
-// on every node) and waits until JetStream has a meta leader. tune, when not
+// on every node) and waits until JetStream has a meta leader that counts
+// every node as a peer. tune, when not
 // nil, adjusts each node's options (TLS, authorization).
 func StartCluster(tb testing.TB, n int, tune func(*server.Options) error) *Cluster {
 	tb.Helper()
@@ -51,6 +52,9 @@ func StartCluster(tb testing.TB, n int, tune func(*server.Options) error) *Clust
 		}
 	}
 	c.WaitReady(30 * time.Second)
+	// Every node must count as a JetStream peer before a test creates a
+	// stream with as many replicas as nodes ("no suitable peers" otherwise).
+	c.WaitPeers(30 * time.Second)
 	return c
 }
 

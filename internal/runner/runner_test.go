@@ -264,7 +264,6 @@ func TestAuditKeyFile(t *testing.T) {
 
 func TestReplicasReachTheStores(t *testing.T) {
 	c := natstest.StartCluster(t, 3, nil)
-	c.WaitPeers(10 * time.Second)
 	r, err := runner.Start(t.Context(), runner.Config{
 		NATSURL: c.URLs(), Booths: []string{"audit-log", "payment"}, Replicas: 3, Logger: quiet(),
 	})
