@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hms-svc/hms-svc/internal/wait"
 )
 
 // Op is one call under load; an error fails the run.
@@ -108,10 +110,10 @@ func closedIndexed(ctx context.Context, callers int, warm, d time.Duration, op f
 			}
 		})
 	}
-	pauseCtx(ctx, warm)
+	wait.Sleep(ctx, warm)
 	cpu0, t0 := cpuTime(), time.Now()
 	measuring.Store(true)
-	pauseCtx(ctx, d)
+	wait.Sleep(ctx, d)
 	measuring.Store(false)
 	res := Result{Elapsed: time.Since(t0), CPU: cpuTime() - cpu0, Latency: &Histogram{}}
 	stop.Store(true)
@@ -200,16 +202,4 @@ func Open(ctx context.Context, rate, workers int, d time.Duration, op Op) (Resul
 	res.Calls = res.Latency.Count() - res.Errors
 	res.Total = res.Calls
 	return res, res.check()
-}
-
-// pauseCtx waits d or until ctx ends; it reports whether d passed.
-func pauseCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"github.com/hms-svc/hms-svc/internal/wait"
 )
 
 // startTimeout bounds how long a child process may take to say it is
@@ -135,7 +137,7 @@ func waitOK(ctx context.Context, c *http.Client, url string, timeout time.Durati
 		if time.Now().After(deadline) {
 			return fmt.Errorf("bench: %s not answering 200 after %v: %w", url, timeout, err)
 		}
-		if !pauseCtx(ctx, 100*time.Millisecond) {
+		if !wait.Sleep(ctx, 100*time.Millisecond) {
 			return ctx.Err()
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/wait"
 )
 
 // The sides of the HTTP pairs.
@@ -234,7 +235,7 @@ func (hr *httpRun) start(ctx context.Context, creds *Creds) error {
 			return fmt.Errorf("%s: %w", side, err)
 		}
 	}
-	pauseCtx(ctx, time.Second) // let the start-up garbage settle before the idle RSS
+	wait.Sleep(ctx, time.Second) // let the start-up garbage settle before the idle RSS
 	cfg.logf("HTTP pairs: every endpoint answers")
 	return nil
 }

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/wait"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -102,7 +102,7 @@ func (c *auditChain) append(ctx context.Context, rec *AuditRecord) (appended, er
 		}
 		c.log.Debug("audit append not confirmed; retrying with the same message id",
 			"request_id", rec.RequestID, "attempt", attempt, "error", err)
-		if !pause(hctx, backoff(attempt)) {
+		if !wait.Sleep(hctx, backoff(attempt)) {
 			return appended{}, c.giveUp(ctx, attempt, last)
 		}
 	}
@@ -221,19 +221,7 @@ func backoff(n int) time.Duration {
 	if n < 6 {
 		b = min(auditBackoffMin<<(n-1), auditBackoffMax)
 	}
-	return b/2 + rand.N(b/2+1)
-}
-
-// pause waits d unless ctx ends first; it reports whether d passed.
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return wait.Jitter(b)
 }
 
 // getStored reads the record at seq. A replica answering the read may not
@@ -245,7 +233,7 @@ func getStored(ctx context.Context, stream jetstream.Stream, seq uint64) (*jetst
 		if !errors.Is(err, jetstream.ErrMsgNotFound) {
 			return msg, err
 		}
-		if !pause(ctx, backoff(n)) {
+		if !wait.Sleep(ctx, backoff(n)) {
 			return nil, fmt.Errorf("record %d not found: %w", seq, err)
 		}
 	}

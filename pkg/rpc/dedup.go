@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hms-svc/hms-svc/internal/wait"
 )
 
 // DedupLeaseGrace is how long past a pending run's lease (the deadline of
@@ -154,7 +156,7 @@ func (d *deduper) waitChange(ctx context.Context, key string, rev uint64, until 
 	if err != nil {
 		if wctx.Err() == nil {
 			d.log.Warn("dedup: cannot watch a pending call; polling", "service", d.service, "path", d.path, "key", key, "error", err)
-			sleep(wctx, 10*time.Millisecond)
+			wait.Sleep(wctx, 10*time.Millisecond)
 		}
 		return
 	}
@@ -221,7 +223,7 @@ func (d *deduper) keep(ctx context.Context, key string, rev uint64, mine *dedupE
 			d.log.Error("dedup: another instance took this call over while it ran: its effect may be repeated",
 				"service", d.service, "path", d.path, "key", key)
 			return
-		case !sleep(sctx, 20*time.Millisecond):
+		case !wait.Sleep(sctx, 20*time.Millisecond):
 			d.log.Error("dedup: answer not kept: a retry after the lease may run the call again",
 				"service", d.service, "path", d.path, "key", key, "error", uerr)
 			return

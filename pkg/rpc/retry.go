@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/hms-svc/hms-svc/internal/wait"
 )
 
 // retry is the client middleware that retries what is safe to retry: an
@@ -35,7 +36,7 @@ func retry(retries int, backoff time.Duration, budgets *retryBudgets) Middleware
 					attempts.Refused = &budgetRefusal{service: req.Service}
 					break
 				}
-				if !sleep(ctx, jitter(backoff, attempt-1)) {
+				if !wait.Sleep(ctx, jitter(backoff, attempt-1)) {
 					interrupted = transportError(ctx, req, ctx.Err())
 					break
 				}
@@ -93,24 +94,5 @@ func retryable(ctx context.Context, err error) bool {
 
 // jitter returns a random wait in [b/2, b] for b = base * 2^(n-1).
 func jitter(base time.Duration, n int) time.Duration {
-	b := base << (n - 1)
-	if b <= 1 {
-		return b
-	}
-	return b/2 + rand.N(b/2+1)
-}
-
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return wait.Jitter(base << (n - 1))
 }
