@@ -7,34 +7,12 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/pdftest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
-
-func init() { api.DisableConfigDir() }
-
-// pdfText validates pdf with a PDF reader and returns the content streams
-// of its pages, decompressed.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	conf := model.NewDefaultConfiguration()
-	if err := api.Validate(bytes.NewReader(pdf), conf); err != nil {
-		t.Fatalf("not a valid PDF: %v", err)
-	}
-	var text strings.Builder
-	err := api.ExtractContent(bytes.NewReader(pdf), nil, func(r io.Reader, _ int) error {
-		_, err := io.Copy(&text, r)
-		return err
-	}, conf)
-	if err != nil {
-		t.Fatalf("reading PDF content: %v", err)
-	}
-	return text.String()
-}
 
 func TestPrinterStoresAPDFLicense(t *testing.T) {
 	s := natstest.Start(t)
@@ -72,7 +50,7 @@ func TestPrinterStoresAPDFLicense(t *testing.T) {
 	if err != nil || info.Headers.Get("Content-Type") != booths.LicenseContentType || int(info.Size) != len(pdf) {
 		t.Errorf("object info %+v (%v), want a PDF of %d bytes", info, err, len(pdf))
 	}
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{"(Avery Johnson)", "(Professional Engineer)", "(professional-engineer)", "(" + got.ID + ")", "(PE-"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF text lacks %s", want)

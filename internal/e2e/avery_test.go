@@ -3,16 +3,14 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/pdftest"
 )
 
 const averySSN = "123-45-6789"
@@ -85,7 +83,7 @@ func TestAveryGetsHerLicenseThroughTheSecureMesh(t *testing.T) {
 		if !bytes.HasPrefix(res.body, []byte("%PDF")) {
 			t.Fatalf("license starts with %q, want %%PDF", res.body[:min(8, len(res.body))])
 		}
-		if text := pdfText(t, res.body); !strings.Contains(text, "Avery Johnson") {
+		if text := pdftest.Text(t, res.body); !strings.Contains(text, "Avery Johnson") {
 			t.Errorf("the PDF reader finds no \"Avery Johnson\" in %q", text)
 		}
 	})
@@ -148,23 +146,4 @@ func decode(t *testing.T, res response, v any) {
 	if err := json.Unmarshal(res.body, v); err != nil {
 		t.Fatalf("reply %s: %v", res.body, err)
 	}
-}
-
-// pdfText validates pdf with a PDF reader and returns the content streams
-// of its pages, decompressed.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	conf := model.NewDefaultConfiguration()
-	if err := api.Validate(bytes.NewReader(pdf), conf); err != nil {
-		t.Fatalf("not a valid PDF: %v", err)
-	}
-	var text strings.Builder
-	err := api.ExtractContent(bytes.NewReader(pdf), nil, func(r io.Reader, _ int) error {
-		_, err := io.Copy(&text, r)
-		return err
-	}, conf)
-	if err != nil {
-		t.Fatalf("reading the PDF: %v", err)
-	}
-	return text.String()
 }
