@@ -8,22 +8,21 @@ import (
 	"testing"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
-	"github.com/hms-svc/hms-svc/internal/bridge/testpki"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 )
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
 	nc := natstest.Connect(t, natstest.Start(t))
-	pki := testpki.New(t)
+	dir := credentials(t)
 	tests := []struct {
 		name    string
 		cfg     bridge.Config
 		wantMsg string
 	}{
 		{"no transport", bridge.Config{}, "no transport security"},
-		{"both transports", bridge.Config{InsecureH2C: true, TLS: pki.ServerTLS(false)}, "exclusive"},
-		{"TLS without certificate", bridge.Config{TLS: pki.ClientTLS(false)}, "no server certificate"},
+		{"both transports", bridge.Config{InsecureH2C: true, TLS: serverTLS(t, dir, false)}, "exclusive"},
+		{"TLS without certificate", bridge.Config{TLS: clientTLS(t, dir, false)}, "no server certificate"},
 		{"negative timeout", bridge.Config{InsecureH2C: true, CallTimeout: -1}, "CallTimeout must be positive"},
 		{"default above max", bridge.Config{InsecureH2C: true, MaxCallTimeout: 1}, "above MaxCallTimeout"},
 		{"negative body", bridge.Config{InsecureH2C: true, MaxBodyBytes: -1}, "MaxBodyBytes"},
