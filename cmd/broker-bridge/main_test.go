@@ -19,8 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/meshcreds"
-	"github.com/hms-svc/hms-svc/internal/pki"
-	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -37,22 +36,14 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
 		os.Exit(run(os.Args[1:], os.Stderr))
 	}
-	root, err := os.MkdirTemp("", "broker-bridge")
+	dir, remove, err := pkitest.Matrix("broker-bridge", matrixFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	meshDir = filepath.Join(root, "mesh")
-	mx, err := matrix.Load(matrixFile)
-	if err == nil {
-		_, err = pki.Init(meshDir, mx.Identities(), pki.Options{})
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	meshDir = dir
 	code := m.Run()
-	os.RemoveAll(root)
+	remove()
 	os.Exit(code)
 }
 

@@ -23,7 +23,7 @@ import (
 	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
-	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
@@ -33,22 +33,14 @@ const matrixFile = "../../../deployments/matrix.yaml"
 var meshDir string
 
 func TestMain(m *testing.M) {
-	root, err := os.MkdirTemp("", "bridge-app")
+	dir, remove, err := pkitest.Matrix("bridge-app", matrixFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	meshDir = filepath.Join(root, "mesh")
-	mx, err := matrix.Load(matrixFile)
-	if err == nil {
-		_, err = pki.Init(meshDir, mx.Identities(), pki.Options{})
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	meshDir = dir
 	code := m.Run()
-	os.RemoveAll(root)
+	remove()
 	os.Exit(code)
 }
 
