@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -36,15 +35,10 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
 		os.Exit(run(os.Args[1:], os.Stderr))
 	}
-	dir, remove, err := pkitest.Matrix("broker-bridge", matrixFile)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	meshDir = dir
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	pkitest.Main(m, "broker-bridge", matrixFile, func(mesh *pkitest.Mesh) error {
+		meshDir = mesh.Dir
+		return nil
+	})
 }
 
 func command(args ...string) *exec.Cmd {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
@@ -27,35 +27,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code, err := setup(m)
+	file, err := filepath.Abs(filepath.Join("..", "..", "deployments", "matrix.yaml"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faulttest:", err)
 		os.Exit(1)
 	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	var err error
-	if tmpDir, err = os.MkdirTemp("", "faulttest-"); err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(tmpDir)
-	if matrixFile, err = filepath.Abs(filepath.Join("..", "..", "deployments", "matrix.yaml")); err != nil {
-		return 0, err
-	}
-	mx, err := matrix.Load(matrixFile)
-	if err != nil {
-		return 0, err
-	}
-	credsDir = filepath.Join(tmpDir, "mesh")
-	if _, err := pki.Init(credsDir, mx.Identities(), pki.Options{}); err != nil {
-		return 0, err
-	}
-	if demo, err = mx.LoadKeys(credsDir); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
+	pkitest.Main(m, "faulttest-", file, func(mesh *pkitest.Mesh) error {
+		tmpDir, credsDir, matrixFile, demo = mesh.Root, mesh.Dir, file, mesh.Matrix
+		return nil
+	})
 }
 
 // runnerBinary returns the path of booth-runner, built on first use once

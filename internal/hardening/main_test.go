@@ -1,12 +1,10 @@
 package hardening_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
@@ -30,33 +28,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code, err := setup(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hardening:", err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	root, err := os.MkdirTemp("", "hardening")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(root)
-	dir = filepath.Join(root, "mesh")
-	mx, err := matrix.Load(matrixFile)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := pki.Init(dir, append(mx.Identities(), watcherID), pki.Options{}); err != nil {
-		return 0, err
-	}
-	if demo, err = mx.LoadKeys(dir); err != nil {
-		return 0, err
-	}
-	if watcherKey, err = pki.ReadPublicKey(dir, watcherID); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
+	pkitest.Main(m, "hardening", matrixFile, func(mesh *pkitest.Mesh) (err error) {
+		dir, demo = mesh.Dir, mesh.Matrix
+		watcherKey, err = pki.ReadPublicKey(dir, watcherID)
+		return err
+	}, watcherID)
 }

@@ -1,8 +1,6 @@
 package natsauth_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -12,7 +10,7 @@ import (
 	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
-	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
@@ -24,32 +22,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code, err := run(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func run(m *testing.M) (int, error) {
-	d, err := os.MkdirTemp("", "natsauth-test")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(d)
-	dir = d
-	mx, err := matrix.Load("../../deployments/matrix.yaml")
-	if err != nil {
-		return 0, err
-	}
-	if _, err := pki.Init(dir, mx.Identities(), pki.Options{}); err != nil {
-		return 0, err
-	}
-	if demo, err = mx.LoadKeys(dir); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
+	pkitest.Main(m, "natsauth-test", "../../deployments/matrix.yaml", func(mesh *pkitest.Mesh) error {
+		dir, demo = mesh.Dir, mesh.Matrix
+		return nil
+	})
 }
 
 // startMesh runs an embedded server configured by Apply.

@@ -6,15 +6,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"fmt"
 	"math/big"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
@@ -31,35 +30,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code, err := setup(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "securitytest:", err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	root, err := os.MkdirTemp("", "securitytest")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(root)
-	dir, evil = filepath.Join(root, "mesh"), filepath.Join(root, "evil")
-	mx, err := matrix.Load("../../deployments/matrix.yaml")
-	if err != nil {
-		return 0, err
-	}
-	if _, err := pki.Init(dir, mx.Identities(), pki.Options{}); err != nil {
-		return 0, err
-	}
-	if demo, err = mx.LoadKeys(dir); err != nil {
-		return 0, err
-	}
-	if err := makeEvil(); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
+	pkitest.Main(m, "securitytest", "../../deployments/matrix.yaml", func(mesh *pkitest.Mesh) error {
+		dir, demo = mesh.Dir, mesh.Matrix
+		evil = filepath.Join(mesh.Root, "evil")
+		return makeEvil()
+	})
 }
 
 func makeEvil() error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,19 +28,18 @@ import (
 
 const matrixFile = "../../../deployments/matrix.yaml"
 
-// meshDir holds credentials for the demo matrix, made once by TestMain.
-var meshDir string
+// Made once by TestMain: meshDir holds credentials for the demo matrix,
+// and demo is that matrix with their public keys.
+var (
+	meshDir string
+	demo    *matrix.Matrix
+)
 
 func TestMain(m *testing.M) {
-	dir, remove, err := pkitest.Matrix("bridge-app", matrixFile)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	meshDir = dir
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	pkitest.Main(m, "bridge-app", matrixFile, func(mesh *pkitest.Mesh) error {
+		meshDir, demo = mesh.Dir, mesh.Matrix
+		return nil
+	})
 }
 
 // config is a config on free ports with the test credentials.
@@ -309,15 +307,8 @@ func TestInsecureH2CActsForTheNamedIdentity(t *testing.T) {
 // With --nats the bridge joins an external server with its own credentials.
 func TestExternalNATSIsJoinedWithTheBridgeCredentials(t *testing.T) {
 	t.Parallel()
-	mx, err := matrix.Load(matrixFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mx, err = mx.LoadKeys(meshDir); err != nil {
-		t.Fatal(err)
-	}
 	s := natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: t.TempDir(), Tune: func(o *server.Options) error {
-		return natsauth.Apply(o, mx, mx.Keys(), natsauth.ServerFiles(meshDir))
+		return natsauth.Apply(o, demo, demo.Keys(), natsauth.ServerFiles(meshDir))
 	}})
 	cfg := config(t)
 	cfg.NATSURL = s.ClientURL()
