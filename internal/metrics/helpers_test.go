@@ -1,13 +1,10 @@
 package metrics_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -116,27 +113,4 @@ func (f families) expect(name string, labels map[string]string, want float64) er
 		return fmt.Errorf("%s%v = %v, want %v", name, labels, got, want)
 	}
 	return nil
-}
-
-// promtoolCheck runs `promtool check metrics` on an exposition text.
-func promtoolCheck(t *testing.T, text string) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skip("promtool is not installed (Debian package prometheus): skipping the metrics lint")
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Fatalf("running promtool: %v", err)
-		}
-		t.Fatalf("promtool check metrics failed (%v):\n%s\non:\n%s", err, out.String(), text)
-	}
-	if strings.TrimSpace(out.String()) != "" {
-		t.Fatalf("promtool check metrics reported:\n%s", out.String())
-	}
 }

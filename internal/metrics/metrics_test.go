@@ -11,6 +11,7 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/metrics"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/promtest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -215,7 +216,7 @@ func TestMetricsOfRealCalls(t *testing.T) {
 	}
 	for name, s := range map[string]*scraper{"caller": caller, "booths": booths} {
 		text := s.text()
-		t.Run("promtool/"+name, func(t *testing.T) { promtoolCheck(t, text) })
+		t.Run("promtool/"+name, func(t *testing.T) { promtest.Check(t, name, []byte(text)) })
 	}
 }
 

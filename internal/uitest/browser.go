@@ -60,11 +60,15 @@ func Path() string {
 }
 
 // Start runs a headless Chromium for the test, closed by t.Cleanup. It
-// skips the test where Chromium is not installed.
+// skips the test where Chromium is not installed, except in CI (CI set),
+// which installs it: there it fails.
 func Start(t testing.TB) *Browser {
 	t.Helper()
 	path := Path()
 	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("Chromium is not installed, but CI must run the browser test: install Debian package chromium")
+		}
 		t.Skip("Chromium is not installed (Debian package chromium, or set HMS_CHROMIUM): skipping the browser test")
 	}
 	b, err := start(path, t.TempDir())
