@@ -19,6 +19,7 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // listFlag is a flag that may be given several times.
@@ -31,7 +32,8 @@ func main() {
 	var cfg runner.Config
 	var names listFlag
 	fs := flag.NewFlagSet("booth-runner", flag.ExitOnError)
-	fs.StringVar(&cfg.NATSURL, "nats", runner.DefaultNATSURL, "NATS server URL")
+	env := mesh.ConfigFromEnv()
+	fs.StringVar(&cfg.NATSURL, "nats", or(env.NATSURL, runner.DefaultNATSURL), "NATS server URL ("+mesh.EnvNATSURL+")")
 	fs.BoolVar(&cfg.Demo, "demo", false, "run all the demo booths: "+strings.Join(booths.Names, ", "))
 	fs.Var(&names, "booth", "run this booth (repeatable): one of "+strings.Join(booths.Names, ", "))
 	fs.StringVar(&cfg.FeeTable, "fees", booths.DefaultFeeTable, "fee-calc's YAML fee table")
@@ -39,8 +41,9 @@ func main() {
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
-	meshDir := fs.String("mesh-dir", ".mesh", "credentials folder written by meshctl init: each booth connects with its own")
-	matrixFile := fs.String("matrix", "deployments/matrix.yaml", "Access & Authorization Matrix every call's token is checked against")
+	cfg.Credentials = env.Credentials
+	fs.StringVar(&cfg.Credentials.Dir, "mesh-dir", or(env.Credentials.Dir, ".mesh"), "credentials folder written by meshctl init: each booth connects with its own ("+mesh.EnvMeshDir+")")
+	fs.StringVar(&cfg.MatrixFile, "matrix", or(env.MatrixFile, "deployments/matrix.yaml"), "Access & Authorization Matrix every call's token is checked against ("+mesh.EnvMatrix+")")
 	_ = fs.Parse(os.Args[1:])
 	cfg.Booths = names
 	if fs.NArg() > 0 {
@@ -52,11 +55,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	secured, err := runner.Secure(cfg, *meshDir, *matrixFile)
-	if err == nil {
-		err = secured.Run(ctx)
-	}
-	if err != nil {
+	if err := runner.Run(ctx, cfg); err != nil {
 		log.Error("booth-runner failed", "error", err)
 		if errors.Is(err, runner.ErrConfig) {
 			os.Exit(2)
@@ -64,4 +63,12 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("booth-runner stopped")
+}
+
+// or returns v, or def when v is empty.
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/pkitest"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -35,8 +35,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asMain) == "1" {
 		os.Exit(run(os.Args[1:], os.Stderr))
 	}
-	pkitest.Main(m, "broker-bridge", matrixFile, func(mesh *pkitest.Mesh) error {
-		meshDir = mesh.Dir
+	pkitest.Main(m, "broker-bridge", matrixFile, func(pm *pkitest.Mesh) error {
+		meshDir = pm.Dir
 		return nil
 	})
 }
@@ -129,7 +129,7 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 	rest := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stderr); rest <- string(b) }()
 
-	creds, err := meshcreds.ClientOptions(meshDir, "license-printer")
+	creds, err := mesh.Credentials{Dir: meshDir}.NATSOptions("license-printer")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestSIGTERMFinishesInFlightCallsAndExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	gw, err := meshcreds.ClientTLS(meshDir, "gateway")
+	gw, err := mesh.Credentials{Dir: meshDir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -22,7 +22,7 @@ func recordAudits(t *testing.T, srv *server.Server, dir string, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	opts, err := meshcreds.ClientOptions(dir, "audit-log")
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions("audit-log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func recordAudits(t *testing.T, srv *server.Server, dir string, n int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Stop(context.Background()) })
-	if opts, err = meshcreds.ClientOptions(dir, "gateway"); err != nil {
+	if opts, err = (mesh.Credentials{Dir: dir}).NATSOptions("gateway"); err != nil {
 		t.Fatal(err)
 	}
 	client, err := rpc.NewClient(natstest.Connect(t, srv, opts...), rpc.WithCaller("gateway"), rpc.WithAttemptTimeout(2*time.Second))
@@ -67,7 +67,7 @@ func TestAuditVerifyOnTheSecureMesh(t *testing.T) {
 	}
 
 	// A compromised audit-log key publishes a record outside the booth.
-	opts, err := meshcreds.ClientOptions(dir, "audit-log")
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions("audit-log")
 	if err != nil {
 		t.Fatal(err)
 	}

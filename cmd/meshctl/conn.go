@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // natsConn holds the connection flags of the commands that read JetStream
@@ -44,7 +44,7 @@ func (c *natsConn) flags(fs *flag.FlagSet, identity, stream string) {
 // connect opens a connection as the identity, with its TLS certificate and
 // NKey, that reconnects for as long as it is used.
 func (c *natsConn) connect() (*nats.Conn, jetstream.JetStream, error) {
-	opts, err := meshcreds.ClientOptions(c.dir, c.identity)
+	opts, err := mesh.Credentials{Dir: c.dir}.NATSOptions(c.identity)
 	if err != nil {
 		return nil, nil, err
 	}

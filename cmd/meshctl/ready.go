@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // readyPoll is the pause between two looks at the bridge.
@@ -37,7 +37,7 @@ func runReady(args []string, stdout, stderr io.Writer) error {
 	if !strings.HasPrefix(base, "https://") {
 		return fmt.Errorf("--bridge %q: the bridge speaks https://", *bridgeURL)
 	}
-	tc, err := meshcreds.ClientTLS(*dir, *identity)
+	tc, err := mesh.Credentials{Dir: *dir}.TLSConfig(*identity)
 	if err != nil {
 		return err
 	}

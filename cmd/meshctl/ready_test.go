@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -40,7 +40,7 @@ func TestReadyWaitsForTheBridgeAndItsServices(t *testing.T) {
 			t.Errorf("bridge: %v", err)
 		}
 	})
-	opts, err := meshcreds.ClientOptions(dir, "fee-calc")
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions("fee-calc")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/embednats"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
@@ -51,7 +51,7 @@ func secureTraceMesh(t *testing.T) (*server.Server, string) {
 
 func jsAs(t *testing.T, srv *server.Server, dir, identity string) jetstream.JetStream {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(dir, identity)
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions(identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func jsAs(t *testing.T, srv *server.Server, dir, identity string) jetstream.JetS
 // call and its attempt on fee-calc: two events of one trace.
 func bridgeHops(t *testing.T, srv *server.Server, dir string) trace.TraceID {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(dir, "bridge")
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions("bridge")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // newHTTPClient returns a client that speaks HTTP/2 only: cleartext (prior
@@ -55,7 +55,7 @@ func newHTTPClient(insecureH2C bool, certFile, keyFile, caFile string, timeout t
 // client certificate from the credentials folder dir, trusting only the mesh
 // CA.
 func meshClient(dir, identity string, timeout time.Duration) (*http.Client, error) {
-	cfg, err := meshcreds.ClientTLS(dir, identity)
+	cfg, err := mesh.Credentials{Dir: dir}.TLSConfig(identity)
 	if err != nil {
 		return nil, fmt.Errorf("%w (\"make run\" does it)", err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -54,20 +55,18 @@ func startBooths(t *testing.T, s *server.Server, pdf []byte, flaky bool) *seenCa
 	seen := &seenCalls{ids: map[string][]string{}, traces: map[string]bool{}}
 	ensureTraceStream(t, s)
 	boot := func(name string, add func(*rpc.Booth) error) *nats.Conn {
-		nc := natstest.Connect(t, s)
-		b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: name, Version: "1.0.0"},
-			rpc.WithBoothMiddleware(trace.ServerMiddleware(tracePublisher(t, nc, name), name+"-1")))
+		m := member(t, s, name)
+		b, err := m.NewBooth(rpc.BoothConfig{Version: "1.0.0"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := add(b); err != nil {
 			t.Fatal(err)
 		}
-		if err := nc.Flush(); err != nil {
+		if err := m.Conn().Flush(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = b.Stop(context.Background()) })
-		return nc
+		return m.Conn()
 	}
 	boot("fee-calc", func(b *rpc.Booth) error {
 		return rpc.Handle(b, "/calculate", func(ctx context.Context, req *Applicant) (*feeReply, error) {
@@ -133,14 +132,12 @@ func startBooths(t *testing.T, s *server.Server, pdf []byte, flaky bool) *seenCa
 // that calls for whom caller names, and returns its base URL.
 func startBridge(t *testing.T, s *server.Server, tlsCfg *tls.Config, caller bridge.CallerFunc) string {
 	t.Helper()
-	nc := natstest.Connect(t, s)
-	cfg := bridge.Config{InsecureH2C: tlsCfg == nil, Caller: caller, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Trace: tracePublisher(t, nc, "bridge")}
+	cfg := bridge.Config{InsecureH2C: tlsCfg == nil, Caller: caller, Logger: slog.New(slog.DiscardHandler)}
 	scheme := "http"
 	if tlsCfg != nil {
 		cfg.TLS, scheme = tlsCfg, "https"
 	}
-	b, err := bridge.New(cfg, nc)
+	b, err := bridge.New(cfg, member(t, s, "bridge"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,16 +170,17 @@ func ensureTraceStream(t *testing.T, s *server.Server) {
 	}
 }
 
-// tracePublisher publishes identity's trace events over nc until the test
-// ends.
-func tracePublisher(t *testing.T, nc *nats.Conn, identity string) *trace.Publisher {
+// member joins the mesh on s as identity, without credentials (s admits
+// anyone), until the test ends; its booths and calls are traced.
+func member(t *testing.T, s *server.Server, identity string) *mesh.Mesh {
 	t.Helper()
-	pub, err := trace.NewPublisher(nc, identity, trace.WithBatching(100, 5*time.Millisecond))
+	m, err := mesh.Connect(t.Context(), mesh.Config{Identity: identity, NATSURL: s.ClientURL(),
+		InsecureNoCredentials: true, Instance: identity + "-1", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pub.Close(context.Background()) })
-	return pub
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
+	return m
 }
 
 func getPDF(t *testing.T, c *http.Client, url string) (string, []byte) {

@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // meshCredentials writes credentials for the demo matrix's identities in a
@@ -41,7 +41,7 @@ func TestRunIssuesWithTheMeshCredentialsAndSavesThePDF(t *testing.T) {
 	s := natstest.Start(t)
 	pdf := []byte("%PDF-1.4\nAvery Johnson\n%%EOF\n")
 	startBooths(t, s, pdf, false)
-	srvTLS, err := meshcreds.ServerTLS(dir)
+	srvTLS, err := mesh.Credentials{Dir: dir}.ServerTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // PlainConfig configures the plain Go server child process.
@@ -31,7 +31,7 @@ func RunPlain(ctx context.Context, cfg PlainConfig, out io.Writer) error {
 	}
 	var tc *tls.Config
 	if cfg.TLSDir != "" {
-		if tc, err = meshcreds.ServerTLS(cfg.TLSDir); err != nil {
+		if tc, err = (mesh.Credentials{Dir: cfg.TLSDir}).ServerTLSConfig(); err != nil {
 			return err
 		}
 	}

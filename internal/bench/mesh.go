@@ -9,10 +9,10 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/embednats"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // Creds is a credentials folder made for the benchmark: the bench matrix
@@ -69,7 +69,7 @@ func (c *Creds) StartSecure(storeDir string) (*server.Server, error) {
 // Connect opens a connection to url as identity, with its certificate and
 // NKey.
 func (c *Creds) Connect(url, identity string, extra ...nats.Option) (*nats.Conn, error) {
-	opts, err := meshcreds.ClientOptions(c.Dir, identity)
+	opts, err := mesh.Credentials{Dir: c.Dir}.NATSOptions(identity)
 	if err != nil {
 		return nil, err
 	}

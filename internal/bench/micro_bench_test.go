@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -34,7 +35,8 @@ func benchCreds(b *testing.B) *Creds {
 // everything on: the traceparent and the cached call token, on a fresh
 // copy of the call's headers, up to the transport.
 func BenchmarkAttemptHeaders(b *testing.B) {
-	signer, err := rpcSigner(benchCreds(b), "gateway")
+	c := benchCreds(b)
+	signer, err := mesh.Credentials{Dir: c.Dir}.Signer("gateway", c.Matrix)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // The plain Go server answers the fee request like fee-calc, over h2c and
@@ -25,11 +25,11 @@ func TestPlainServerAnswersOverH2CAndMTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	serverTLS, err := meshcreds.ServerTLS(c.Dir)
+	serverTLS, err := mesh.Credentials{Dir: c.Dir}.ServerTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := meshcreds.ClientTLS(c.Dir, "gateway")
+	gw, err := mesh.Credentials{Dir: c.Dir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}

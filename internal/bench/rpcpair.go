@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -46,19 +47,18 @@ const (
 // RPCPair is the in-process fixture of the pkg/rpc-versus-raw-NATS pairs:
 // the real fee-calc booth and a plain micro endpoint on one secure embedded
 // server, a gateway client of each, and the same plain endpoint on a
-// plaintext server as a reference.
+// plaintext server as a reference. The booths and the gateway's client are
+// members of the mesh (pkg/mesh), as in production.
 type RPCPair struct {
 	secure, plain *server.Server
 	conns         []*nats.Conn
-	booth         *rpc.Booth
-	dedupBooth    *rpc.Booth
+	members       []*mesh.Mesh
 	raws          []micro.Service
 	client        *rpc.Client
 	rawNC         *nats.Conn
 	plainNC       *nats.Conn
 	meshHeader    nats.Header // the headers of one mesh call
 	js            jetstream.JetStream
-	pubs          []*trace.Publisher
 
 	tracing atomic.Bool
 	traced  atomic.Uint64 // calls completed with tracing on
@@ -93,8 +93,19 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		}
 		return nc, err
 	}
+	join := func(identity string) (*mesh.Mesh, error) {
+		m, err := mesh.Connect(ctx, mesh.Config{
+			Identity: identity, Credentials: mesh.Credentials{Dir: c.Dir}, Matrix: c.Matrix,
+			NATSURL: p.secure.ClientURL(), Instance: identity + "-bench",
+			Logger: slog.New(slog.DiscardHandler), TraceSwitch: &p.tracing, FlushTimeout: 15 * time.Second,
+		})
+		if err == nil {
+			p.members = append(p.members, m)
+		}
+		return m, err
+	}
 
-	// Trace stream and publishers, as the mesh will run them.
+	// The trace stream, as the bridge makes it.
 	admin, err := conn("bridge")
 	if err != nil {
 		return nil, err
@@ -106,57 +117,26 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		return nil, err
 	}
 
-	// The real fee-calc booth: token verifier, tracing (switchable).
-	boothNC, err := conn("fee-calc")
+	// The real fee-calc booth.
+	fee, err := join("fee-calc")
 	if err != nil {
 		return nil, err
 	}
-	boothPub, err := trace.NewPublisher(boothNC, "fee-calc")
-	if err != nil {
+	if _, err = booths.Start(ctx, fee.Conn(), "fee-calc", booths.Config{
+		FeeTable: feeTable, Logger: slog.New(slog.DiscardHandler), NewBooth: fee.NewBooth,
+	}); err != nil {
 		return nil, err
 	}
-	p.pubs = append(p.pubs, boothPub)
-	verifier, err := rpc.NewCallVerifier("fee-calc", c.Matrix)
-	if err != nil {
-		return nil, err
-	}
-	p.booth, err = booths.Start(ctx, boothNC, "fee-calc", booths.Config{
-		FeeTable: feeTable, Logger: slog.New(slog.DiscardHandler),
-		BoothOptions: []rpc.BoothOption{rpc.WithBoothMiddleware(
-			Switchable(&p.tracing, trace.ServerMiddleware(boothPub, "fee-calc-bench")),
-			verifier.Middleware(),
-		)},
-	})
-	if err != nil {
+	if err := startDedupBooth(ctx, join, work); err != nil {
 		return nil, err
 	}
 
-	if err := p.startDedupBooth(ctx, conn, c, work, boothPub); err != nil {
-		return nil, err
-	}
-
-	// The gateway's client: signer, tracing (switchable), and the default
-	// breaker, retries and deadline.
-	clientNC, err := conn("gateway")
+	// The gateway's client: the mesh's defaults.
+	gw, err := join("gateway")
 	if err != nil {
 		return nil, err
 	}
-	clientPub, err := trace.NewPublisher(clientNC, "gateway")
-	if err != nil {
-		return nil, err
-	}
-	p.pubs = append(p.pubs, clientPub)
-	signer, err := rpcSigner(c, "gateway")
-	if err != nil {
-		return nil, err
-	}
-	p.client, err = rpc.NewClient(clientNC, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(
-		Switchable(&p.tracing, trace.ClientMiddleware(clientPub, "gateway")),
-		signer.Middleware(),
-	))
-	if err != nil {
-		return nil, err
-	}
+	p.client = gw.Client()
 
 	// The plain micro endpoint, on the secure server and on the plain one.
 	rawBooth, err := conn(RawService)
@@ -182,7 +162,7 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		}
 		p.raws = append(p.raws, svc)
 	}
-	if p.meshHeader, err = meshHeaders(ctx, p.rawNC, signer); err != nil {
+	if p.meshHeader, err = p.meshHeaders(ctx, gw); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -190,7 +170,7 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 
 // meshHeaders returns the headers a traced, signed call of the gateway to
 // fee-calc carries.
-func meshHeaders(ctx context.Context, nc *nats.Conn, signer *rpc.CallSigner) (nats.Header, error) {
+func (p *RPCPair) meshHeaders(ctx context.Context, gw *mesh.Mesh) (nats.Header, error) {
 	var got nats.Header
 	capture := func(next rpc.Endpoint) rpc.Endpoint {
 		return func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
@@ -201,11 +181,12 @@ func meshHeaders(ctx context.Context, nc *nats.Conn, signer *rpc.CallSigner) (na
 			return next(ctx, req)
 		}
 	}
-	c, err := rpc.NewClient(nc, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(
-		trace.ClientMiddleware(nil, "gateway"), signer.Middleware(), capture))
+	c, err := gw.NewClient(rpc.WithAttemptMiddleware(capture))
 	if err != nil {
 		return nil, err
 	}
+	p.tracing.Store(true)
+	defer p.tracing.Store(false)
 	if _, err := c.CallRaw(ctx, "fee-calc", "/calculate", FeeBody); err != nil {
 		return nil, fmt.Errorf("bench: a mesh call to capture its headers: %w", err)
 	}
@@ -224,13 +205,13 @@ func (p *RPCPair) HeaderBytes() int {
 }
 
 // startDedupBooth serves DedupService: the fee work on /once, exactly once
-// per request id, and on /plain, with the same middlewares as fee-calc.
-func (p *RPCPair) startDedupBooth(ctx context.Context, conn func(string) (*nats.Conn, error), c *Creds, work *FeeWork, pub trace.Emitter) error {
-	nc, err := conn(DedupService)
+// per request id, and on /plain, with the same stack as fee-calc.
+func startDedupBooth(ctx context.Context, join func(string) (*mesh.Mesh, error), work *FeeWork) error {
+	m, err := join(DedupService)
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(m.Conn())
 	if err != nil {
 		return err
 	}
@@ -238,21 +219,15 @@ func (p *RPCPair) startDedupBooth(ctx context.Context, conn func(string) (*nats.
 	if err != nil {
 		return err
 	}
-	verifier, err := rpc.NewCallVerifier(DedupService, c.Matrix)
-	if err != nil {
-		return err
-	}
-	p.dedupBooth, err = rpc.NewBooth(nc, rpc.BoothConfig{Name: DedupService, Version: "1.0.0"},
-		rpc.WithLogger(slog.New(slog.DiscardHandler)), rpc.WithDedupStore(kv),
-		rpc.WithBoothMiddleware(Switchable(&p.tracing, trace.ServerMiddleware(pub, "fee-dedup-bench")), verifier.Middleware()))
+	b, err := m.NewBooth(rpc.BoothConfig{Version: "1.0.0"}, rpc.WithDedupStore(kv))
 	if err != nil {
 		return err
 	}
 	h := func(_ context.Context, req *booths.FeeRequest) (*booths.FeeReply, error) { return work.Reply(req) }
-	if err := rpc.Handle(p.dedupBooth, "/once", h, rpc.NotIdempotent()); err != nil {
+	if err := rpc.Handle(b, "/once", h, rpc.NotIdempotent()); err != nil {
 		return err
 	}
-	return rpc.Handle(p.dedupBooth, "/plain", h)
+	return rpc.Handle(b, "/plain", h)
 }
 
 // rawEndpoint serves the plain micro endpoint on nc.
@@ -344,20 +319,18 @@ type TraceCount struct {
 // Lost returns the events emitted and never read back.
 func (t TraceCount) Lost() int64 { return int64(t.Emitted) - int64(t.Read) }
 
-// FinishTracing closes the publishers (flushing what they hold) and counts
-// the events stored in SVC_TRACE.
+// FinishTracing closes the members (their trace publishers publish what
+// they hold) and counts the events stored in SVC_TRACE.
 func (p *RPCPair) FinishTracing(ctx context.Context) (TraceCount, error) {
 	p.tracing.Store(false)
 	var tc TraceCount
 	var errs []error
-	for _, pub := range p.pubs {
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		errs = append(errs, pub.Close(cctx))
-		cancel()
-		st := pub.Stats()
+	for _, m := range p.members {
+		errs = append(errs, m.Close(ctx))
+		st := m.TraceStats()
 		tc.Published += st.Published
-		tc.Dropped += pub.Dropped()
-		tc.Emitted += st.Published + pub.Dropped() + uint64(st.Pending)
+		tc.Dropped += st.Dropped()
+		tc.Emitted += st.Published + st.Dropped() + uint64(st.Pending)
 	}
 	tc.Expected = 2 * p.traced.Load()
 	n, err := countTraceEvents(ctx, p.js)
@@ -419,17 +392,10 @@ func countTraceEvents(ctx context.Context, js jetstream.JetStream) (uint64, erro
 
 // Close stops everything the fixture started.
 func (p *RPCPair) Close() {
-	for _, pub := range p.pubs {
+	for _, m := range p.members {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = pub.Close(ctx)
+		_ = m.Close(ctx)
 		cancel()
-	}
-	for _, b := range []*rpc.Booth{p.booth, p.dedupBooth} {
-		if b != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = b.Stop(ctx)
-			cancel()
-		}
 	}
 	for _, s := range p.raws {
 		_ = s.Stop()

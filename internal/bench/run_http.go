@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/wait"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // The sides of the HTTP pairs.
@@ -218,7 +218,7 @@ func (hr *httpRun) start(ctx context.Context, creds *Creds) error {
 	hr.urls[sideNginx] = "http://" + nginxAddr + callPath
 	hr.urls[sideBridgeTLS] = "https://" + tlsAddr + callPath
 	hr.urls[sidePlainTLS] = "https://" + plainTLS + callPath
-	gw, err := meshcreds.ClientTLS(creds.Dir, "gateway")
+	gw, err := mesh.Credentials{Dir: creds.Dir}.TLSConfig("gateway")
 	if err != nil {
 		return err
 	}

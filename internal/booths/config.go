@@ -25,7 +25,12 @@ type Config struct {
 	AuditKey []byte
 	// Logger receives the booths' logs (slog.Default() when nil).
 	Logger *slog.Logger
-	// BoothOptions are passed to rpc.NewBooth (middlewares, concurrency).
+	// NewBooth makes each booth: a *mesh.Mesh's NewBooth, with the mesh's
+	// whole stack; rpc.NewBooth on the connection when nil (a bare booth,
+	// for tests).
+	NewBooth func(cfg rpc.BoothConfig, opts ...rpc.BoothOption) (*rpc.Booth, error)
+	// BoothOptions are more options of each booth (middlewares,
+	// concurrency), after those NewBooth applies.
 	BoothOptions []rpc.BoothOption
 	// Instance names this instance in discovery metadata ("instance");
 	// optional.

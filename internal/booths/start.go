@@ -55,9 +55,13 @@ func newBooth[Req, Res any](nc *nats.Conn, cfg Config, name, description, path s
 	}
 	opts := append([]rpc.BoothOption{rpc.WithLogger(cfg.logger())}, cfg.BoothOptions...)
 	opts = append(opts, x.booth...)
-	b, err := rpc.NewBooth(nc, rpc.BoothConfig{
-		Name: name, Version: Version, Description: description, Metadata: meta,
-	}, opts...)
+	newBooth := cfg.NewBooth
+	if newBooth == nil {
+		newBooth = func(c rpc.BoothConfig, opts ...rpc.BoothOption) (*rpc.Booth, error) {
+			return rpc.NewBooth(nc, c, opts...)
+		}
+	}
+	b, err := newBooth(rpc.BoothConfig{Name: name, Version: Version, Description: description, Metadata: meta}, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hms-svc/hms-svc/internal/metrics"
 	"github.com/hms-svc/hms-svc/internal/ui"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -19,50 +19,53 @@ import (
 // body limit is fitted to it.
 const headerRoom = 16 << 10
 
+// Member is what the bridge needs of its membership of the mesh; a
+// *mesh.Mesh, connected as the bridge's identity, is one. Its client makes
+// the bridge's calls with the whole stack (the call signer acting for each
+// request's caller), and its tracer records the bridge's own hop.
+type Member interface {
+	Identity() string
+	Conn() *nats.Conn
+	Client() *rpc.Client
+	Tracer() trace.Emitter
+	Metrics() *mesh.Metrics
+}
+
 // Bridge is the HTTP/2 entry of the mesh. It is an http.Handler; Serve runs
 // it on a listener.
 type Bridge struct {
-	cfg     Config
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	client  *rpc.Client
-	metrics *metrics.Metrics
-	disc    *discovery
+	cfg      Config
+	identity string
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	client   *rpc.Client
+	tracer   trace.Emitter
+	disc     *discovery
 
 	metricsHandler, uiHandler http.Handler
 	log                       *slog.Logger
 	maxBody                   int64
 }
 
-// New returns a Bridge that calls booths over nc. It does not own nc: the
-// caller closes (drains) it after Serve returns.
-func New(cfg Config, nc *nats.Conn) (*Bridge, error) {
-	if nc == nil {
-		return nil, fmt.Errorf("%w: nil NATS connection", ErrConfig)
+// New returns a Bridge that calls booths as member. It does not own the
+// member: the caller closes it after Serve returns.
+func New(cfg Config, member Member) (*Bridge, error) {
+	if member == nil || member.Conn() == nil {
+		return nil, fmt.Errorf("%w: no mesh member", ErrConfig)
 	}
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := cfg.Metrics
-	if m == nil {
-		var err error
-		if m, err = metrics.New(); err != nil {
-			return nil, fmt.Errorf("bridge: %w", err)
-		}
-	}
-	client, err := rpc.NewClient(nc, append(clientOptions(&cfg, m), cfg.ClientOptions...)...)
-	if err != nil {
-		return nil, fmt.Errorf("bridge: %w", err)
-	}
+	nc := member.Conn()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
 	b := &Bridge{
-		cfg: cfg, nc: nc, js: js, client: client, metrics: m, log: cfg.Logger,
-		disc:           newDiscovery(nc, &cfg),
-		metricsHandler: m.Handler(), uiHandler: ui.Handler(),
+		cfg: cfg, identity: member.Identity(), nc: nc, js: js, client: member.Client(), tracer: member.Tracer(),
+		log: cfg.Logger, disc: newDiscovery(nc, &cfg),
+		metricsHandler: member.Metrics().Handler(), uiHandler: ui.Handler(),
 		maxBody: cfg.MaxBodyBytes,
 	}
 	if limit := nc.MaxPayload() - headerRoom; limit > 0 && b.maxBody > limit {
@@ -72,25 +75,6 @@ func New(cfg Config, nc *nats.Conn) (*Bridge, error) {
 		return nil, errors.New("bridge: NATS max payload is too small for any request")
 	}
 	return b, nil
-}
-
-// clientOptions are the bridge's own options of its rpc client: each
-// logical call measured once, outside the breaker and retries; the breaker
-// of the product brief, its changes counted; and each attempt counted and
-// traced as a child of the request's server span. Options in
-// Config.ClientOptions come after these, so the call signer's attempt
-// middleware runs inside the tracing: an attempt refused for want of a
-// token is still traced and counted.
-func clientOptions(cfg *Config, m *metrics.Metrics) []rpc.Option {
-	return []rpc.Option{
-		rpc.WithCaller(cfg.Identity),
-		rpc.WithCallMiddleware(m.ClientMiddleware()),
-		rpc.WithBreaker(rpc.BreakerSettings{
-			Failures: rpc.DefaultBreakerFailures, OpenFor: rpc.DefaultBreakerOpenFor,
-			HalfOpenCalls: rpc.DefaultBreakerHalfOpens, OnStateChange: m.BreakerStateChange,
-		}),
-		rpc.WithAttemptMiddleware(m.AttemptMiddleware(), trace.ClientMiddleware(cfg.Trace, cfg.Identity)),
-	}
 }
 
 // Handler returns the bridge's HTTP handler (the Bridge itself).

@@ -18,9 +18,9 @@ import (
 func (b *Bridge) serveCall(w http.ResponseWriter, r *http.Request, rest string) {
 	caller, err := b.cfg.Caller(r)
 	id, idErr := requestID(r)
-	r, span := b.startSpan(w, r, b.cfg.Trace, caller, id)
+	r, span := b.startSpan(w, r, b.tracer, caller, id)
 	if err == nil {
-		r = r.WithContext(rpc.OnBehalfOf(r.Context(), caller))
+		r = b.onBehalfOf(r, caller)
 		err = b.call(w, r, rest, id, idErr)
 	}
 	if err != nil {

@@ -33,7 +33,7 @@ func (s *seen) get() ([]byte, nats.Header) {
 
 // rawBooth serves fee-calc /calculate, recording the request and replying
 // with reply as it is.
-func rawBooth(t *testing.T, m *mesh, reply string) (*seen, *rpc.Booth) {
+func rawBooth(t *testing.T, m *fixture, reply string) (*seen, *rpc.Booth) {
 	t.Helper()
 	s := &seen{}
 	b := m.startBooth(t, "fee-calc", func(b *rpc.Booth) error {

@@ -1,9 +1,12 @@
 package bridge
 
 import (
+	"crypto/tls"
+	"errors"
 	"net/http"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -25,7 +28,7 @@ type ActPolicy interface {
 // for with 403.
 func ClientCertificate(actor string, policy ActPolicy) CallerFunc {
 	return func(r *http.Request) (string, error) {
-		id, err := meshcreds.PeerIdentity(r.TLS)
+		id, err := peerIdentity(r.TLS)
 		if err != nil {
 			return "", rpc.Errorf(rpc.CodeUnauthenticated, "a client certificate signed by the mesh CA is required")
 		}
@@ -51,5 +54,25 @@ func (b *Bridge) authenticate(r *http.Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.WithContext(rpc.OnBehalfOf(r.Context(), id)), nil
+	return b.onBehalfOf(r, id), nil
+}
+
+// onBehalfOf returns r with a context whose calls are signed for caller,
+// the bridge recorded as the actor; for the bridge's own identity (a
+// sidecar's app calls as its identity) they are signed as it.
+func (b *Bridge) onBehalfOf(r *http.Request, caller string) *http.Request {
+	if caller == b.identity {
+		return r
+	}
+	return r.WithContext(calltoken.OnBehalfOf(r.Context(), caller))
+}
+
+// peerIdentity returns the identity named by the verified client
+// certificate of a TLS connection. It fails when the connection has no
+// verified chain.
+func peerIdentity(cs *tls.ConnectionState) (string, error) {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return "", errors.New("no verified client certificate")
+	}
+	return pki.IdentityOf(cs.VerifiedChains[0][0])
 }

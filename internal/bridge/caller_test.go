@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -23,41 +25,49 @@ func TestClientCertificateNamesWhomTheBridgeCallsFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srvTLS, err := meshcreds.ServerTLS(dir)
+	srvTLS, err := mesh.Credentials{Dir: dir}.ServerTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Let the handshake through without a certificate, so the handler's own
 	// refusal is what the test sees.
 	srvTLS.ClientAuth = tls.VerifyClientCertIfGiven
-	signer, err := meshcreds.CallSigner(dir, "bridge", m)
+	signer, err := mesh.Credentials{Dir: dir}.Signer("bridge", m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mesh := startMesh(t, func(c *bridge.Config) {
+	// The server admits anyone, so the bridge's client signs its calls with
+	// a signer of its own; the booth verifies them.
+	s := natstest.Start(t)
+	plain := member(t, s, "bridge")
+	client, err := plain.NewClient(rpc.WithAttemptMiddleware(signer.Middleware()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := startMeshAs(t, s, signing{plain, client}, func(c *bridge.Config) {
 		c.InsecureH2C, c.TLS = false, srvTLS
 		c.Caller = bridge.ClientCertificate("bridge", m)
-		c.ClientOptions = []rpc.Option{rpc.WithAttemptMiddleware(signer.Middleware())}
 	})
-	verifier, err := rpc.NewCallVerifier("fee-calc", m)
+	verifier, err := calltoken.NewVerifier("fee-calc", m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	var principals []rpc.Principal
-	mesh.startBooth(t, "fee-calc", func(b *rpc.Booth) error {
+	var principals []calltoken.Principal
+	fx.startBooth(t, "fee-calc", func(b *rpc.Booth) error {
 		return b.HandleRaw("/calculate", verifier.Middleware()(func(ctx context.Context, _ *rpc.Message) (*rpc.Message, error) {
-			p, _ := rpc.PrincipalFromContext(ctx)
+			ci, _ := rpc.CallInfoFromContext(ctx)
+			p := calltoken.Principal{Caller: ci.Caller, Actor: ci.Actor}
 			mu.Lock()
 			principals = append(principals, p)
 			mu.Unlock()
 			return &rpc.Message{Data: []byte(`{"amount":125}`)}, nil
 		}))
 	})
-	w := mesh.watch(t)
+	w := fx.watch(t)
 
 	clientAs := func(identity string) *tls.Config {
-		tc, err := meshcreds.ClientTLS(dir, "gateway")
+		tc, err := mesh.Credentials{Dir: dir}.TLSConfig("gateway")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +75,7 @@ func TestClientCertificateNamesWhomTheBridgeCallsFor(t *testing.T) {
 			tc.Certificates = nil
 			return tc
 		}
-		own, err := meshcreds.ClientTLS(dir, identity)
+		own, err := mesh.Credentials{Dir: dir}.TLSConfig(identity)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,8 +96,8 @@ func TestClientCertificateNamesWhomTheBridgeCallsFor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tlsClient(t, clientAs(tt.identity))
-			res := doWith(t, c, "POST", mesh.url+"/v1/call/fee-calc/calculate", `{}`, "Content-Type: application/json")
-			svc, _ := w.published(t, mesh)
+			res := doWith(t, c, "POST", fx.url+"/v1/call/fee-calc/calculate", `{}`, "Content-Type: application/json")
+			svc, _ := w.published(t, fx)
 			if tt.wantStatus == 200 {
 				if res.status != 200 || string(res.body) != `{"amount":125}` || len(svc) != 1 {
 					t.Errorf("got %d %s, %d publishes; want 200 and one call", res.status, res.body, len(svc))
@@ -101,17 +111,25 @@ func TestClientCertificateNamesWhomTheBridgeCallsFor(t *testing.T) {
 				t.Errorf("published %v for a refused request, want nothing", svc)
 			}
 			// The license download is refused the same way.
-			if res := doWith(t, c, "GET", mesh.url+"/v1/licenses/lic-1", ""); res.status != tt.wantStatus {
+			if res := doWith(t, c, "GET", fx.url+"/v1/licenses/lic-1", ""); res.status != tt.wantStatus {
 				t.Errorf("license download: %d, want %d", res.status, tt.wantStatus)
 			}
 		})
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if want := (rpc.Principal{Caller: "gateway", Actor: "bridge"}); len(principals) != 1 || principals[0] != want {
+	if want := (calltoken.Principal{Caller: "gateway", Actor: "bridge"}); len(principals) != 1 || principals[0] != want {
 		t.Errorf("the booth saw principals %+v, want one %+v", principals, want)
 	}
 }
+
+// signing is a member whose client is another.
+type signing struct {
+	*mesh.Mesh
+	client *rpc.Client
+}
+
+func (s signing) Client() *rpc.Client { return s.client }
 
 // demoMatrix writes credentials for the demo matrix's identities in dir and
 // returns the matrix with their keys.

@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/hms-svc/hms-svc/internal/metrics"
-	"github.com/hms-svc/hms-svc/pkg/rpc"
-	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // Defaults of Config.
@@ -95,29 +91,13 @@ type Config struct {
 	// (health probes, curl).
 	DisableHTTP1 bool
 
-	// Identity is the bridge's own identity ("bridge"): the actor of the
-	// calls it makes on its callers' behalf.
-	Identity string
 	// Caller says whom each request calls the mesh for (required): the
 	// identity of its verified client certificate (ClientCertificate), or
 	// one fixed identity on cleartext h2c (ActAs). The request is refused
-	// when it fails, and served with rpc.OnBehalfOf that identity otherwise,
-	// so a call signer in ClientOptions signs for it with Identity as the
-	// actor.
+	// when it fails, and otherwise its calls are signed for that identity
+	// with the bridge's own as the actor (calltoken.OnBehalfOf); a Caller
+	// that names the bridge's own identity calls as itself.
 	Caller CallerFunc
-	// ClientOptions are added to the rpc client's options, after the
-	// bridge's own metrics, breaker and tracing (so an attempt middleware
-	// here, such as the call signer, runs inside the tracing one).
-	ClientOptions []rpc.Option
-	// Trace receives the bridge's hops: a server span for each call request
-	// (refusals included) and a client span for each attempt it makes. The
-	// trace context is propagated even when it is nil, which records
-	// nothing.
-	Trace trace.Emitter
-	// Metrics counts the calls, attempts and breaker changes of the
-	// bridge's client and is served on /metrics; when nil the bridge makes
-	// its own.
-	Metrics *metrics.Metrics
 	// Logger receives the bridge's logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -140,7 +120,6 @@ func (c *Config) setDefaults() {
 	setDefault(&c.DiscoveryForget, DefaultDiscoveryForget)
 	setDefault(&c.SSEHeartbeat, DefaultSSEHeartbeat)
 	setDefault(&c.LicenseBucket, DefaultLicenseBucket)
-	setDefault(&c.Identity, DefaultIdentity)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

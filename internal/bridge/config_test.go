@@ -13,7 +13,7 @@ import (
 
 func TestNewRefusesBadConfig(t *testing.T) {
 	t.Parallel()
-	nc := natstest.Connect(t, natstest.Start(t))
+	m := member(t, natstest.Start(t), "bridge")
 	dir := credentials(t)
 	tests := []struct {
 		name    string
@@ -31,7 +31,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := bridge.New(tt.cfg, nc)
+			_, err := bridge.New(tt.cfg, m)
 			if !errors.Is(err, bridge.ErrConfig) || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Errorf("err = %v, want ErrConfig containing %q", err, tt.wantMsg)
 			}
@@ -41,8 +41,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 
 func TestServeRefusesH2COffLoopback(t *testing.T) {
 	t.Parallel()
-	nc := natstest.Connect(t, natstest.Start(t))
-	b, err := bridge.New(bridge.Config{InsecureH2C: true, Caller: bridge.ActAs("gateway")}, nc)
+	s := natstest.Start(t)
+	b, err := bridge.New(bridge.Config{InsecureH2C: true, Caller: bridge.ActAs("gateway")}, member(t, s, "bridge"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,20 +20,22 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // mesh is a NATS server with a running bridge in front of it.
-type mesh struct {
+type fixture struct {
 	srv    *server.Server
 	nc     *nats.Conn // the bridge's connection
 	bridge *bridge.Bridge
 	url    string // base URL of the bridge
 	client *http.Client
-	// pub and js are the trace publisher and stream of startTracedMesh.
-	pub *trace.Publisher
-	js  jetstream.JetStream
+	// member is the bridge's membership of the mesh; js the trace stream's
+	// JetStream of startTracedMesh.
+	member *mesh.Mesh
+	js     jetstream.JetStream
 	// stop ends Serve and returns its error; later calls return the same.
 	stop func() error
 }
@@ -41,14 +43,14 @@ type mesh struct {
 // startMesh runs NATS and a bridge serving h2c on 127.0.0.1 (or TLS when
 // cfg.TLS is set) that calls for the gateway; tune adjusts the config
 // before the bridge is made.
-func startMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
+func startMesh(t *testing.T, tune func(*bridge.Config)) *fixture {
 	t.Helper()
 	return startMeshOn(t, natstest.Start(t), tune)
 }
 
-// startTracedMesh is startMesh with the SVC_TRACE stream (in memory) and a
-// trace publisher of the bridge's, which flushes every 5 ms.
-func startTracedMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
+// startTracedMesh is startMesh with the SVC_TRACE stream (in memory), in
+// which the bridge's trace events are stored.
+func startTracedMesh(t *testing.T, tune func(*bridge.Config)) *fixture {
 	t.Helper()
 	s := natstest.Start(t)
 	nc := natstest.Connect(t, s, nats.Name("bridge-trace"))
@@ -59,29 +61,24 @@ func startTracedMesh(t *testing.T, tune func(*bridge.Config)) *mesh {
 	if _, err := trace.EnsureStream(t.Context(), js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
 		t.Fatal(err)
 	}
-	pub, err := trace.NewPublisher(nc, "bridge", trace.WithBatching(100, 5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pub.Close(context.Background()) })
-	m := startMeshOn(t, s, func(c *bridge.Config) {
-		c.Trace = pub
-		if tune != nil {
-			tune(c)
-		}
-	})
-	m.pub, m.js = pub, js
+	m := startMeshOn(t, s, tune)
+	m.js = js
 	return m
 }
 
-func startMeshOn(t *testing.T, s *server.Server, tune func(*bridge.Config)) *mesh {
+func startMeshOn(t *testing.T, s *server.Server, tune func(*bridge.Config)) *fixture {
 	t.Helper()
-	nc := natstest.Connect(t, s, nats.Name("bridge"))
+	return startMeshAs(t, s, member(t, s, "bridge"), tune)
+}
+
+// startMeshAs is startMeshOn with the bridge calling as member.
+func startMeshAs(t *testing.T, s *server.Server, member bridge.Member, tune func(*bridge.Config)) *fixture {
+	t.Helper()
 	cfg := bridge.Config{InsecureH2C: true, Caller: bridge.ActAs("gateway"), Logger: testLogger(t)}
 	if tune != nil {
 		tune(&cfg)
 	}
-	b, err := bridge.New(cfg, nc)
+	b, err := bridge.New(cfg, member)
 	if err != nil {
 		t.Fatalf("bridge.New: %v", err)
 	}
@@ -117,7 +114,31 @@ func startMeshOn(t *testing.T, s *server.Server, tune func(*bridge.Config)) *mes
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return &mesh{srv: s, nc: nc, bridge: b, url: scheme + "://" + ln.Addr().String(), client: client, stop: stop}
+	return &fixture{srv: s, nc: member.Conn(), bridge: b, url: scheme + "://" + ln.Addr().String(), client: client, stop: stop}
+}
+
+// member connects to s as identity, with no credentials (s admits anyone),
+// until the test ends.
+func member(t *testing.T, s *server.Server, identity string) *mesh.Mesh {
+	t.Helper()
+	m, err := mesh.Connect(t.Context(), mesh.Config{
+		Identity: identity, NATSURL: s.ClientURL(), InsecureNoCredentials: true,
+		Logger: testLogger(t), FlushTimeout: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
+	// The bridge traces every request: its events are stored, so Close
+	// does not wait for a stream that is not there.
+	js, err := jetstream.New(m.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trace.EnsureStream(t.Context(), js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // h2cClient speaks cleartext HTTP/2 only (prior knowledge).
@@ -139,14 +160,14 @@ func tlsClient(t *testing.T, cfg *tls.Config) *http.Client {
 }
 
 // boothConn is a connection of its own for a test booth.
-func (m *mesh) boothConn(t *testing.T) *nats.Conn {
+func (m *fixture) boothConn(t *testing.T) *nats.Conn {
 	t.Helper()
 	return natstest.Connect(t, m.srv)
 }
 
 // startBooth runs a booth named name on its own connection, with the
 // handlers add registers; it is stopped by t.Cleanup.
-func (m *mesh) startBooth(t *testing.T, name string, add func(*rpc.Booth) error) *rpc.Booth {
+func (m *fixture) startBooth(t *testing.T, name string, add func(*rpc.Booth) error) *rpc.Booth {
 	t.Helper()
 	nc := m.boothConn(t)
 	b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: name, Version: "1.0.0"})
@@ -173,7 +194,7 @@ type response struct {
 }
 
 // do sends a request to the bridge; hdr is "Name: value" pairs.
-func (m *mesh) do(t *testing.T, method, path, body string, hdr ...string) response {
+func (m *fixture) do(t *testing.T, method, path, body string, hdr ...string) response {
 	t.Helper()
 	return doWith(t, m.client, method, m.url+path, body, hdr...)
 }
@@ -205,7 +226,7 @@ func doWith(t *testing.T, c *http.Client, method, url, body string, hdr ...strin
 }
 
 // post sends a JSON call.
-func (m *mesh) post(t *testing.T, path, body string, hdr ...string) response {
+func (m *fixture) post(t *testing.T, path, body string, hdr ...string) response {
 	t.Helper()
 	return m.do(t, http.MethodPost, path, body, append([]string{"Content-Type: application/json"}, hdr...)...)
 }
@@ -229,13 +250,14 @@ func errorOf(t *testing.T, r response) bridge.ErrorDetail {
 }
 
 // watcher records the messages published on the mesh's request subjects,
-// leaving out discovery, inbox and JetStream API traffic.
+// leaving out trace events (the bridge's record of its own hop), discovery,
+// inbox and JetStream API traffic.
 type watcher struct {
 	nc       *nats.Conn
 	svc, all *nats.Subscription
 }
 
-func (m *mesh) watch(t *testing.T) *watcher {
+func (m *fixture) watch(t *testing.T) *watcher {
 	t.Helper()
 	w := &watcher{nc: m.boothConn(t)}
 	var err error
@@ -254,7 +276,7 @@ func (m *mesh) watch(t *testing.T) *watcher {
 // published flushes the bridge's connection, then the watcher's, so that
 // anything the bridge published has reached the watcher, and returns the
 // subjects published since the last look.
-func (w *watcher) published(t *testing.T, m *mesh) (svc, other []string) {
+func (w *watcher) published(t *testing.T, m *fixture) (svc, other []string) {
 	t.Helper()
 	if err := m.nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -269,7 +291,7 @@ func (w *watcher) published(t *testing.T, m *mesh) (svc, other []string) {
 				break
 			}
 			switch {
-			case sub == w.svc:
+			case sub == w.svc && !strings.HasPrefix(msg.Subject, "svc.trace."):
 				svc = append(svc, msg.Subject)
 			case !hasAnyPrefix(msg.Subject, "$SRV.", "_INBOX.", "$JS.", "svc."):
 				other = append(other, msg.Subject)

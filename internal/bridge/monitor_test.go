@@ -17,7 +17,7 @@ import (
 
 // startMonitor serves the bridge's monitoring listener on 127.0.0.1 until
 // the test ends and returns its base URL.
-func startMonitor(t *testing.T, m *mesh) string {
+func startMonitor(t *testing.T, m *fixture) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

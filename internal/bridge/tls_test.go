@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 func TestTLSServesHTTP2(t *testing.T) {
@@ -61,9 +61,9 @@ func credentials(t *testing.T) string {
 // present a certificate the CA of dir signed.
 func serverTLS(t *testing.T, dir string, requireClient bool) *tls.Config {
 	t.Helper()
-	cfg, err := meshcreds.ServerTLS(dir)
+	cfg, err := mesh.Credentials{Dir: dir}.ServerTLSConfig()
 	if err != nil {
-		t.Fatalf("meshcreds.ServerTLS: %v", err)
+		t.Fatalf("ServerTLSConfig: %v", err)
 	}
 	cfg.NextProtos = nil
 	if !requireClient {
@@ -76,9 +76,9 @@ func serverTLS(t *testing.T, dir string, requireClient bool) *tls.Config {
 // gateway's certificate.
 func clientTLS(t *testing.T, dir string, withCert bool) *tls.Config {
 	t.Helper()
-	cfg, err := meshcreds.ClientTLS(dir, "gateway")
+	cfg, err := mesh.Credentials{Dir: dir}.TLSConfig("gateway")
 	if err != nil {
-		t.Fatalf("meshcreds.ClientTLS: %v", err)
+		t.Fatalf("TLSConfig: %v", err)
 	}
 	if !withCert {
 		cfg.Certificates = nil

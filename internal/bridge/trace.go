@@ -17,10 +17,10 @@ const HeaderTraceID = "Svc-Trace-Id"
 // specification says, and a new trace starts), names its trace in the
 // response header and returns the request with the span in its context, so
 // that the calls made with it continue the trace and its errors name it.
-// pub (Config.Trace for a call) records the span when it ends.
+// pub (the member tracer, for a call) records the span when it ends.
 func (b *Bridge) startSpan(w http.ResponseWriter, r *http.Request, pub trace.Emitter, caller, requestID string) (*http.Request, *trace.Span) {
 	ctx, span := trace.StartSpan(r.Context(), pub, trace.Hop{
-		Kind: trace.KindServer, Caller: caller, Service: b.cfg.Identity,
+		Kind: trace.KindServer, Caller: caller, Service: b.identity,
 		Path: r.URL.EscapedPath(), RequestID: requestID,
 		Traceparent: r.Header.Get(rpc.HeaderTraceparent),
 		Tracestate:  r.Header.Get(rpc.HeaderTracestate),

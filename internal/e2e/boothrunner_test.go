@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
-	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // booth-runner's secure setup: a booth connects with its own identity's
@@ -20,28 +18,12 @@ import (
 // the handler while the bridge's call for the gateway does.
 func TestBoothRunnerSecureSetupConnectsAndVerifies(t *testing.T) {
 	m := startBridge(t)
-	s, err := runner.Secure(runner.Config{NATSURL: m.app.NATSURL(), Booths: []string{"fee-calc"}}, dir, matrixFile)
+	r, err := runner.Start(t.Context(), runner.Config{NATSURL: m.app.NATSURL(), Booths: []string{"fee-calc"},
+		FeeTable: feeTable, Credentials: mesh.Credentials{Dir: dir}, MatrixFile: matrixFile, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := s.Config.Identity("fee-calc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect(m.app.NATSURL(), opts...)
-	if err != nil {
-		t.Fatalf("fee-calc's own credentials: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	bopts, err := s.Config.BoothOptions("fee-calc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := booths.Start(t.Context(), nc, "fee-calc", booths.Config{FeeTable: feeTable, Logger: quiet, BoothOptions: bopts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
 
 	// The gateway may publish to fee-calc, but not without a token.
 	msg, err := connectAs(t, m.app, "gateway").Request("svc.fee-calc.calculate", []byte(`{"license_type":"professional-engineer"}`), 2*time.Second)
@@ -76,7 +58,7 @@ func TestBoothRunnerWithoutCredentialsSaysHowToMakeThem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := runner.Secure(runner.Config{Demo: true}, tt.dir, tt.matrix)
+			_, err := runner.Start(t.Context(), runner.Config{Demo: true, Credentials: mesh.Credentials{Dir: tt.dir}, MatrixFile: tt.matrix})
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.wantMsg) {
 				t.Errorf("err = %v, want %v saying %q", err, tt.want, tt.wantMsg)
 			}

@@ -28,9 +28,9 @@ var (
 
 func TestMain(m *testing.M) {
 	api.DisableConfigDir()
-	pkitest.Main(m, "e2e", matrixFile, func(mesh *pkitest.Mesh) error {
-		dir, demo = mesh.Dir, mesh.Matrix
-		foreign = filepath.Join(mesh.Root, "foreign")
+	pkitest.Main(m, "e2e", matrixFile, func(pm *pkitest.Mesh) error {
+		dir, demo = pm.Dir, pm.Matrix
+		foreign = filepath.Join(pm.Root, "foreign")
 		_, err := pki.Init(foreign, []string{"gateway"}, pki.Options{})
 		return err
 	})

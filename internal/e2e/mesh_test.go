@@ -14,11 +14,10 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
-	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -28,7 +27,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // mesh is a running secure mesh: the bridge app with its embedded NATS and
 // its monitoring listener, and the four demo booths run as booth-runner
 // runs them.
-type mesh struct {
+type fixture struct {
 	app     *app.App
 	url     string // https://127.0.0.1:port
 	monitor string // http://127.0.0.1:port of the monitoring listener
@@ -38,7 +37,7 @@ type mesh struct {
 // startMesh runs the bridge as broker-bridge does by default and the demo
 // booths, each on its own credentials and verifying tokens, until the test
 // ends.
-func startMesh(t *testing.T) *mesh {
+func startMesh(t *testing.T) *fixture {
 	t.Helper()
 	m := startBridge(t)
 	m.startBooths(t)
@@ -52,13 +51,13 @@ func startMesh(t *testing.T) *mesh {
 // test machine a first call (a JetStream store made, a PDF drawn) can take
 // longer and be retried, which is right but would vary the hops a trace
 // test counts.
-func startBridge(t *testing.T) *mesh {
+func startBridge(t *testing.T) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Start(ctx, app.Config{
 		Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(),
 		MeshDir: dir, MatrixFile: matrixFile, MonitorListen: "127.0.0.1:0", Logger: quiet,
-		Bridge: bridge.Config{ClientOptions: []rpc.Option{rpc.WithAttemptTimeout(2 * time.Second)}},
+		ClientOptions: []rpc.Option{rpc.WithAttemptTimeout(2 * time.Second)},
 	})
 	if err != nil {
 		cancel()
@@ -70,22 +69,19 @@ func startBridge(t *testing.T) *mesh {
 			t.Errorf("bridge: %v", err)
 		}
 	})
-	return &mesh{app: a, url: "https://" + a.Addr().String(), monitor: "http://" + a.MonitorAddr().String()}
+	return &fixture{app: a, url: "https://" + a.Addr().String(), monitor: "http://" + a.MonitorAddr().String()}
 }
 
 // startBooths runs the four demo booths as booth-runner does: each on its
 // own credentials, traced, measured and verifying call tokens, with the
 // process's metrics on a loopback listener.
-func (m *mesh) startBooths(t *testing.T) {
+func (m *fixture) startBooths(t *testing.T) {
 	t.Helper()
-	s, err := runner.Secure(runner.Config{
+	r, err := runner.Start(t.Context(), runner.Config{
 		NATSURL: m.app.NATSURL(), Demo: true, FeeTable: feeTable, InstanceName: "e2e-1",
 		MetricsListen: "127.0.0.1:0", Logger: quiet,
-	}, dir, matrixFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := runner.Start(t.Context(), s.Config)
+		Credentials: mesh.Credentials{Dir: dir}, MatrixFile: matrixFile,
+	})
 	if err != nil {
 		t.Fatalf("starting the booths on their own credentials: %v", err)
 	}
@@ -96,16 +92,13 @@ func (m *mesh) startBooths(t *testing.T) {
 			t.Errorf("booths: %v", err)
 		}
 	})
-	if err := s.Check(r); err != nil {
-		t.Fatal(err)
-	}
 	m.booths = r
 }
 
 // connectAs connects to the mesh's NATS as identity with its credentials.
 func connectAs(t *testing.T, a *app.App, identity string) *nats.Conn {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(dir, identity)
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions(identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +114,7 @@ func connectAs(t *testing.T, a *app.App, identity string) *nats.Conn {
 // presenting cert (none when nil).
 func httpsClient(t *testing.T, cert []tls.Certificate) *http.Client {
 	t.Helper()
-	tc, err := meshcreds.ClientTLS(dir, "gateway")
+	tc, err := mesh.Credentials{Dir: dir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +129,7 @@ func httpsClient(t *testing.T, cert []tls.Certificate) *http.Client {
 // certOf returns identity's client certificate from the credentials folder d.
 func certOf(t *testing.T, d, identity string) []tls.Certificate {
 	t.Helper()
-	tc, err := meshcreds.ClientTLS(d, identity)
+	tc, err := mesh.Credentials{Dir: d}.TLSConfig(identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +182,7 @@ func mustDo(t *testing.T, c *http.Client, method, url, body string, hdr ...strin
 }
 
 // waitForBooths waits until the bridge's discovery lists every demo booth.
-func (m *mesh) waitForBooths(t *testing.T, c *http.Client) {
+func (m *fixture) waitForBooths(t *testing.T, c *http.Client) {
 	t.Helper()
 	natstest.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error {
 		for _, name := range booths.Names {

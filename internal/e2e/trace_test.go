@@ -27,7 +27,7 @@ var averyCalls = []struct{ service, path, body string }{
 // runAvery makes the four calls through the bridge as the gateway does:
 // one trace id, a span id of the gateway's per call. It returns the
 // gateway's span id of each call.
-func runAvery(t *testing.T, m *mesh, traceID string) []string {
+func runAvery(t *testing.T, m *fixture, traceID string) []string {
 	t.Helper()
 	gw := httpsClient(t, certOf(t, dir, "gateway"))
 	m.waitForBooths(t, gw)
@@ -46,7 +46,7 @@ func runAvery(t *testing.T, m *mesh, traceID string) []string {
 }
 
 // fetchTrace asks the bridge for the trace until it holds want events.
-func fetchTrace(t *testing.T, m *mesh, traceID string, want int) ui.Trace {
+func fetchTrace(t *testing.T, m *fixture, traceID string, want int) ui.Trace {
 	t.Helper()
 	gw := httpsClient(t, certOf(t, dir, "gateway"))
 	var got ui.Trace

@@ -32,8 +32,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "faulttest:", err)
 		os.Exit(1)
 	}
-	pkitest.Main(m, "faulttest-", file, func(mesh *pkitest.Mesh) error {
-		tmpDir, credsDir, matrixFile, demo = mesh.Root, mesh.Dir, file, mesh.Matrix
+	pkitest.Main(m, "faulttest-", file, func(pm *pkitest.Mesh) error {
+		tmpDir, credsDir, matrixFile, demo = pm.Root, pm.Dir, file, pm.Matrix
 		return nil
 	})
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -29,7 +29,7 @@ func secure(o *server.Options) error {
 // identityOptions returns the options that make a connection speak as
 // identity: its client certificate, its NKey and its inbox prefix.
 func identityOptions(identity string) ([]nats.Option, error) {
-	return meshcreds.ClientOptions(credsDir, identity)
+	return mesh.Credentials{Dir: credsDir}.NATSOptions(identity)
 }
 
 // childArgs returns booth-runner's arguments to run booth as instance on
@@ -42,8 +42,7 @@ func childArgs(url, booth, instance string) []string {
 // runnerConfig is booth-runner's in-process config for booths on url: each
 // on its own identity's credentials, each checking call tokens.
 func runnerConfig(url string, booths ...string) runner.Config {
-	return runner.Config{NATSURL: url, Booths: booths, Identity: identityOptions,
-		BoothOptions: runner.Verifiers(demo), Logger: quiet()}
+	return runner.Config{NATSURL: url, Booths: booths, Credentials: mesh.Credentials{Dir: credsDir}, Matrix: demo, Logger: quiet()}
 }
 
 // meshConn connects to url as identity, reconnecting forever, closed when
@@ -70,7 +69,7 @@ func meshConn(t *testing.T, url, identity string, extra ...nats.Option) *nats.Co
 // connection of the gateway's), signing every attempt's call token.
 func gatewayClient(t *testing.T, nc *nats.Conn, opts ...rpc.Option) *rpc.Client {
 	t.Helper()
-	signer, err := meshcreds.CallSigner(credsDir, "gateway", demo)
+	signer, err := mesh.Credentials{Dir: credsDir}.Signer("gateway", demo)
 	if err != nil {
 		t.Fatal(err)
 	}

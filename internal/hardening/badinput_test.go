@@ -124,7 +124,7 @@ func (b badInput) withDefaults(ct string) badInput {
 
 // judge fails the test for a refusal problem or for anything published,
 // then checks the bridge still serves.
-func judge(t *testing.T, m *mesh, w *watcher, tt badInput, problem error) {
+func judge(t *testing.T, m *fixture, w *watcher, tt badInput, problem error) {
 	t.Helper()
 	svc, other := w.published(t, m)
 	if len(svc)+len(other) != 0 {

@@ -28,8 +28,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	pkitest.Main(m, "hardening", matrixFile, func(mesh *pkitest.Mesh) (err error) {
-		dir, demo = mesh.Dir, mesh.Matrix
+	pkitest.Main(m, "hardening", matrixFile, func(pm *pkitest.Mesh) (err error) {
+		dir, demo = pm.Dir, pm.Matrix
 		watcherKey, err = pki.ReadPublicKey(dir, watcherID)
 		return err
 	}, watcherID)

@@ -18,10 +18,9 @@ import (
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/hardening"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
-	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // quiet is the logger of what no test reads.
@@ -37,7 +36,7 @@ const (
 // certificates and the matrix's NKey users (plus the watcher), the bridge
 // on HTTPS with HTTP/2 and client certificates, and the real fee-calc booth
 // verifying call tokens.
-type mesh struct {
+type fixture struct {
 	srv    *server.Server
 	nc     *nats.Conn // the bridge's connection
 	bridge *bridge.Bridge
@@ -48,7 +47,7 @@ type mesh struct {
 
 // startMesh runs the mesh until the test ends; tune adjusts the bridge's
 // config (its limits) before the bridge is made.
-func startMesh(t testing.TB, tune func(*bridge.Config)) *mesh {
+func startMesh(t testing.TB, tune func(*bridge.Config)) *fixture {
 	t.Helper()
 	s := natstest.StartWith(t, embednats.Config{
 		Port: -1, StoreDir: t.TempDir(), RelaxedSync: true,
@@ -59,25 +58,21 @@ func startMesh(t testing.TB, tune func(*bridge.Config)) *mesh {
 			return hardening.AddWatcher(o, watcherID, watcherKey)
 		},
 	})
-	m := &mesh{srv: s, nc: connectAs(t, s, "bridge")}
-	signer, err := meshcreds.CallSigner(dir, "bridge", demo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stls, err := meshcreds.ServerTLS(dir)
+	member := join(t, s, "bridge")
+	m := &fixture{srv: s, nc: member.Conn()}
+	stls, err := mesh.Credentials{Dir: dir}.ServerTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := bridge.Config{
-		TLS:           stls,
-		Caller:        bridge.ClientCertificate("bridge", demo),
-		ClientOptions: []rpc.Option{rpc.WithAttemptMiddleware(signer.Middleware())},
-		Logger:        quiet,
+		TLS:    stls,
+		Caller: bridge.ClientCertificate("bridge", demo),
+		Logger: quiet,
 	}
 	if tune != nil {
 		tune(&cfg)
 	}
-	if m.bridge, err = bridge.New(cfg, m.nc); err != nil {
+	if m.bridge, err = bridge.New(cfg, member); err != nil {
 		t.Fatalf("bridge.New: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -107,26 +102,35 @@ func startMesh(t testing.TB, tune func(*bridge.Config)) *mesh {
 
 // startFeeCalc runs the real fee-calc booth on its own credentials,
 // verifying every call's token against the matrix.
-func (m *mesh) startFeeCalc(t testing.TB) {
+func (m *fixture) startFeeCalc(t testing.TB) {
 	t.Helper()
-	v, err := rpc.NewCallVerifier("fee-calc", demo)
+	fee := join(t, m.srv, "fee-calc")
+	if _, err := booths.Start(t.Context(), fee.Conn(), "fee-calc", booths.Config{
+		FeeTable: feeTable, Logger: quiet, NewBooth: fee.NewBooth,
+	}); err != nil {
+		t.Fatalf("starting fee-calc: %v", err)
+	}
+}
+
+// join makes a member of the mesh on s as identity, with its credentials,
+// until the test ends.
+func join(t testing.TB, s *server.Server, identity string) *mesh.Mesh {
+	t.Helper()
+	m, err := mesh.Connect(t.Context(), mesh.Config{
+		Identity: identity, Credentials: mesh.Credentials{Dir: dir}, Matrix: demo,
+		NATSURL: s.ClientURL(), Logger: quiet, FlushTimeout: 100 * time.Millisecond,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := booths.Start(t.Context(), connectAs(t, m.srv, "fee-calc"), "fee-calc", booths.Config{
-		FeeTable: feeTable, Logger: quiet,
-		BoothOptions: []rpc.BoothOption{rpc.WithBoothMiddleware(v.Middleware())},
-	})
-	if err != nil {
-		t.Fatalf("starting fee-calc: %v", err)
-	}
-	t.Cleanup(func() { _ = b.Stop(context.Background()) })
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
+	return m
 }
 
 // connectAs connects to s as identity with its credentials.
 func connectAs(t testing.TB, s *server.Server, identity string) *nats.Conn {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(dir, identity)
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions(identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +141,7 @@ func connectAs(t testing.TB, s *server.Server, identity string) *nats.Conn {
 // trusting the mesh CA.
 func gatewayTLS(t testing.TB) *tls.Config {
 	t.Helper()
-	tc, err := meshcreds.ClientTLS(dir, "gateway")
+	tc, err := mesh.Credentials{Dir: dir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +150,7 @@ func gatewayTLS(t testing.TB) *tls.Config {
 
 // httpsClient is a new gateway client speaking HTTP/2 only, on its own
 // connections.
-func (m *mesh) httpsClient(t testing.TB) *http.Client {
+func (m *fixture) httpsClient(t testing.TB) *http.Client {
 	t.Helper()
 	var p http.Protocols
 	p.SetHTTP2(true)
@@ -186,7 +190,7 @@ func do(c *http.Client, method, url string, body io.Reader, hdr ...string) (resp
 }
 
 // goodCall makes a legitimate call and checks its answer.
-func (m *mesh) goodCall(t testing.TB) error {
+func (m *fixture) goodCall(t testing.TB) error {
 	return goodCallOn(m.client, m.url)
 }
 

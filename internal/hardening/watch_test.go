@@ -16,7 +16,7 @@ type watcher struct {
 	sub *nats.Subscription
 }
 
-func (m *mesh) watch(t testing.TB) *watcher {
+func (m *fixture) watch(t testing.TB) *watcher {
 	t.Helper()
 	w := &watcher{nc: connectAs(t, m.srv, watcherID)}
 	var err error
@@ -34,9 +34,10 @@ func (m *mesh) watch(t testing.TB) *watcher {
 
 // published flushes the bridge's connection, then the watcher's, so that
 // what the bridge published has reached the watcher, and returns the
-// subjects published since the last look: requests to booths (svc.>), and
-// any other subject but discovery, replies and the JetStream API.
-func (w *watcher) published(t testing.TB, m *mesh) (svc, other []string) {
+// subjects published since the last look: requests to booths (svc.>, but
+// not the trace events on svc.trace.>), and any other subject but
+// discovery, replies and the JetStream API.
+func (w *watcher) published(t testing.TB, m *fixture) (svc, other []string) {
 	t.Helper()
 	if err := m.nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -50,12 +51,18 @@ func (w *watcher) published(t testing.TB, m *mesh) (svc, other []string) {
 			return svc, other
 		}
 		switch s := msg.Subject; {
-		case strings.HasPrefix(s, "svc."):
+		case isRequest(s):
 			svc = append(svc, s)
-		case !hasAnyPrefix(s, "$SRV.", "_INBOX.", "$JS."):
+		case !hasAnyPrefix(s, "$SRV.", "_INBOX.", "$JS.", "svc.trace."):
 			other = append(other, s)
 		}
 	}
+}
+
+// isRequest reports whether subject is a call to a booth: svc.>, but not
+// the trace events on svc.trace.>.
+func isRequest(subject string) bool {
+	return strings.HasPrefix(subject, "svc.") && !strings.HasPrefix(subject, "svc.trace.")
 }
 
 func hasAnyPrefix(s string, prefixes ...string) bool {
@@ -70,8 +77,8 @@ func hasAnyPrefix(s string, prefixes ...string) bool {
 // requestsNow is published without waiting: after the two flushes, what
 // the bridge published before its flush has been delivered ahead of the
 // watcher's PONG, so it is already pending. It returns the request
-// subjects (svc.>) only.
-func (w *watcher) requestsNow(t testing.TB, m *mesh) []string {
+// subjects only (isRequest).
+func (w *watcher) requestsNow(t testing.TB, m *fixture) []string {
 	t.Helper()
 	if err := m.nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -92,7 +99,7 @@ func (w *watcher) requestsNow(t testing.TB, m *mesh) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.HasPrefix(msg.Subject, "svc.") {
+		if isRequest(msg.Subject) {
 			svc = append(svc, msg.Subject)
 		}
 	}

@@ -7,11 +7,11 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/embednats"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // Credentials are made once for the package: dir holds them, demo is the
@@ -22,8 +22,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	pkitest.Main(m, "natsauth-test", "../../deployments/matrix.yaml", func(mesh *pkitest.Mesh) error {
-		dir, demo = mesh.Dir, mesh.Matrix
+	pkitest.Main(m, "natsauth-test", "../../deployments/matrix.yaml", func(pm *pkitest.Mesh) error {
+		dir, demo = pm.Dir, pm.Matrix
 		return nil
 	})
 }
@@ -40,7 +40,7 @@ func startMesh(t *testing.T) *server.Server {
 // connectAs connects to s as identity with its credentials.
 func connectAs(t *testing.T, s *server.Server, identity string, extra ...nats.Option) *nats.Conn {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(dir, identity)
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions(identity)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,18 +10,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // Defaults of a Config.
 const (
-	DefaultNATSURL      = "nats://127.0.0.1:4222"
-	DefaultDrainTimeout = 10 * time.Second
+	DefaultNATSURL      = mesh.DefaultNATSURL
+	DefaultDrainTimeout = mesh.DefaultDrainTimeout
 	DefaultStartTimeout = 10 * time.Second
-	DefaultFlushTimeout = 2 * time.Second
+	DefaultFlushTimeout = mesh.DefaultFlushTimeout
 	// DefaultMetricsListen is the metrics address make run gives
 	// booth-runner; the process serves none unless told.
 	DefaultMetricsListen = "127.0.0.1:9464"
@@ -29,6 +29,10 @@ const (
 
 // ErrConfig is matched by the error Run returns for a Config it cannot use.
 var ErrConfig = errors.New("booth-runner config")
+
+// ErrNoCredentials is matched by the error Start returns when the
+// credentials are missing or incomplete.
+var ErrNoCredentials = mesh.ErrNoCredentials
 
 // Config says which booths to run and where.
 type Config struct {
@@ -65,12 +69,19 @@ type Config struct {
 	// in-flight calls and trace publisher). It has no authentication, so it
 	// must be a loopback address.
 	MetricsListen string
-	// Identity returns the connection options that authenticate a booth as
-	// its identity; IdentityOptions when nil.
-	Identity func(identity string) ([]nats.Option, error)
-	// BoothOptions returns the rpc options of one booth, added to its
-	// booths.Config.BoothOptions: Verifiers makes each booth check every
-	// call's token. None when nil.
+	// Credentials are the booths' credentials, each booth connecting as
+	// its own identity, and the folder of every identity's public NKey.
+	Credentials mesh.Credentials
+	// MatrixFile is the Access & Authorization Matrix every call's token is
+	// checked against; Matrix, when set, is used instead (with its keys).
+	MatrixFile string
+	Matrix     *matrix.Matrix
+	// InsecureNoCredentials runs the booths without TLS, NKeys or call
+	// tokens, on a NATS server that admits anyone: for tests only.
+	InsecureNoCredentials bool
+	// BoothOptions returns more rpc options of one booth, after the mesh's
+	// stack (a middleware there runs inside the call token check). None
+	// when nil.
 	BoothOptions func(booth string) ([]rpc.BoothOption, error)
 	// Logger receives the runner's and the booths' logs (slog.Default()).
 	Logger *slog.Logger
@@ -99,9 +110,6 @@ func (c *Config) setDefaults() {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
-	if c.Identity == nil {
-		c.Identity = IdentityOptions
-	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -121,6 +129,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: nothing to run: give --demo or --booth NAME (one of %s)", ErrConfig, known)
 	case c.StartTimeout < 0 || c.DrainTimeout < 0 || c.FlushTimeout < 0:
 		return fmt.Errorf("%w: start, drain and flush timeouts must be positive", ErrConfig)
+	case !c.InsecureNoCredentials && c.Matrix == nil && c.MatrixFile == "":
+		return fmt.Errorf("%w: no --matrix: every call's token is checked against it", ErrConfig)
 	case c.Replicas < 0 || c.Replicas > booths.MaxReplicas:
 		return fmt.Errorf("%w: --replicas must be 1 to %d (1 on a single server, 3 on a cluster), got %d",
 			ErrConfig, booths.MaxReplicas, c.Replicas)
@@ -143,20 +153,6 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
-}
-
-// boothConfig returns base with booth's own BoothOptions added (its call
-// verifier).
-func (c Config) boothConfig(base booths.Config, booth string) (booths.Config, error) {
-	if c.BoothOptions == nil {
-		return base, nil
-	}
-	opts, err := c.BoothOptions(booth)
-	if err != nil {
-		return base, fmt.Errorf("options of %s: %w", booth, err)
-	}
-	base.BoothOptions = append(slices.Clone(base.BoothOptions), opts...)
-	return base, nil
 }
 
 // boothNames returns the booths c runs.

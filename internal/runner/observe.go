@@ -10,41 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/hms-svc/hms-svc/internal/metrics"
-	"github.com/hms-svc/hms-svc/pkg/rpc"
-	"github.com/hms-svc/hms-svc/pkg/trace"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
-
-// newMetrics returns the process's metrics: the booths', their trace
-// publishers' and the Go runtime's.
-func newMetrics() (*metrics.Metrics, error) {
-	m, err := metrics.New()
-	if err != nil {
-		return nil, err
-	}
-	m.Registry().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m, nil
-}
-
-// observe starts booth's trace publisher on its own connection (it
-// publishes on svc.trace.<booth> only) and returns the booth option that
-// measures and traces every request: metrics outermost, then tracing, both
-// outside the call verifier added after them, so a refused call is counted
-// and traced too.
-func observe(nc *nats.Conn, m *metrics.Metrics, booth, instance string) (*trace.Publisher, rpc.BoothOption, error) {
-	pub, err := trace.NewPublisher(nc, booth)
-	if err != nil {
-		return nil, nil, fmt.Errorf("trace publisher of %s: %w", booth, err)
-	}
-	if err := m.TracePublisher(booth, pub); err != nil {
-		_ = pub.Close(context.Background())
-		return nil, nil, err
-	}
-	return pub, rpc.WithBoothMiddleware(m.BoothMiddleware(), trace.ServerMiddleware(pub, instance)), nil
-}
 
 // metricsServer serves /metrics on a loopback listener.
 type metricsServer struct {
@@ -54,7 +21,7 @@ type metricsServer struct {
 }
 
 // serveMetrics listens on addr and serves m's /metrics there.
-func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger) (*metricsServer, error) {
+func serveMetrics(addr string, m *mesh.Metrics, log *slog.Logger) (*metricsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--metrics-listen: %w", err)

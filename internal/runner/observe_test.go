@@ -33,7 +33,7 @@ func TestBoothsAreMeasuredAndTraced(t *testing.T) {
 			}
 		})}, nil
 	}
-	r, err := runner.Start(t.Context(), runner.Config{
+	r, err := runner.Start(t.Context(), runner.Config{InsecureNoCredentials: true,
 		NATSURL: s.ClientURL(), Booths: []string{"fee-calc"}, FeeTable: feeTable, InstanceName: "test-1",
 		MetricsListen: "127.0.0.1:0", BoothOptions: refuse, Logger: quiet(),
 	})
@@ -143,7 +143,7 @@ func get(t *testing.T, url string) string {
 // and counted.
 func TestStopWithoutTheTraceStreamDropsAndCounts(t *testing.T) {
 	s := natstest.Start(t)
-	r, err := runner.Start(t.Context(), runner.Config{
+	r, err := runner.Start(t.Context(), runner.Config{InsecureNoCredentials: true,
 		NATSURL: s.ClientURL(), Booths: []string{"fee-calc"}, FeeTable: feeTable,
 		FlushTimeout: 300 * time.Millisecond, Logger: quiet(),
 	})

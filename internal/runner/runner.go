@@ -4,26 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"slices"
 	"sync"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
-	"github.com/hms-svc/hms-svc/internal/metrics"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
-	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
-// Runner is a set of running booths, each on its own connection with its
-// own trace publisher, measured by one set of metrics.
+// Runner is a set of running booths, each a member of the mesh as its own
+// identity (its own connection and trace publisher), measured by one set of
+// metrics.
 type Runner struct {
 	cfg     Config
+	members []*mesh.Mesh
 	booths  []*rpc.Booth
-	conns   []*nats.Conn
-	pubs    []*trace.Publisher
-	metrics *metrics.Metrics
+	metrics *mesh.Metrics
 	server  *metricsServer // nil without MetricsListen
 }
 
@@ -48,6 +50,10 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	mx, err := cfg.matrix()
+	if err != nil {
+		return nil, err
+	}
 	names := cfg.boothNames()
 	bcfg := booths.Config{FeeTable: cfg.FeeTable, Logger: cfg.Logger, Instance: cfg.InstanceName, Replicas: cfg.Replicas}
 	if slices.Contains(names, "audit-log") {
@@ -57,7 +63,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 		bcfg.AuditKey = key
 	}
-	m, err := newMetrics()
+	m, err := mesh.NewMetrics()
 	if err != nil {
 		return nil, err
 	}
@@ -70,30 +76,70 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 	}
 	for _, name := range names {
-		nc, err := connect(cfg, name)
-		if err != nil {
+		if err := r.start(ctx, name, mx, bcfg); err != nil {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 		}
-		r.conns = append(r.conns, nc)
-		pub, observed, err := observe(nc, m, name, cfg.InstanceName)
-		if err != nil {
-			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
-		}
-		r.pubs = append(r.pubs, pub)
-		withObserver := bcfg
-		withObserver.BoothOptions = append([]rpc.BoothOption{observed}, bcfg.BoothOptions...)
-		own, err := cfg.boothConfig(withObserver, name)
-		if err != nil {
-			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
-		}
-		b, err := booths.Start(ctx, nc, name, own)
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("starting %s: %w", name, err), r.Stop(context.WithoutCancel(ctx)))
-		}
-		r.booths = append(r.booths, b)
 	}
 	cfg.Logger.Info("booths serving", "booths", names, "nats", cfg.NATSURL, "instance", cfg.InstanceName)
 	return r, nil
+}
+
+// start joins the mesh as booth and starts it.
+func (r *Runner) start(ctx context.Context, booth string, mx *matrix.Matrix, bcfg booths.Config) error {
+	cfg := r.cfg
+	member, err := mesh.Connect(ctx, mesh.Config{
+		Identity: booth, Credentials: cfg.Credentials, Matrix: mx, NATSURL: cfg.NATSURL,
+		Instance: cfg.InstanceName, Metrics: r.metrics, Logger: cfg.Logger,
+		DrainTimeout: cfg.DrainTimeout, FlushTimeout: cfg.FlushTimeout,
+		NATSOptions:           []nats.Option{nats.Name("booth-runner/" + booth)},
+		InsecureNoCredentials: cfg.InsecureNoCredentials,
+	})
+	if err != nil {
+		return credentialsHint(cfg, fmt.Errorf("%s: %w", booth, err))
+	}
+	r.members = append(r.members, member)
+	bcfg.NewBooth = member.NewBooth
+	if cfg.BoothOptions != nil {
+		if bcfg.BoothOptions, err = cfg.BoothOptions(booth); err != nil {
+			return fmt.Errorf("options of %s: %w", booth, err)
+		}
+	}
+	b, err := booths.Start(ctx, member.Conn(), booth, bcfg)
+	if err != nil {
+		return fmt.Errorf("starting %s: %w", booth, err)
+	}
+	r.booths = append(r.booths, b)
+	return nil
+}
+
+// matrix loads the matrix, once for every booth; nil without credentials.
+func (c Config) matrix() (*matrix.Matrix, error) {
+	if c.InsecureNoCredentials || c.Matrix != nil {
+		return c.Matrix, nil
+	}
+	if dir := c.Credentials.Dir; dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, credentialsHint(c, fmt.Errorf("%w: --mesh-dir %s does not exist", ErrNoCredentials, dir))
+		}
+	}
+	mx, err := c.Credentials.LoadMatrix(c.MatrixFile)
+	if errors.Is(err, mesh.ErrConfig) {
+		return nil, fmt.Errorf("%w: --matrix: %w", ErrConfig, err)
+	}
+	return mx, credentialsHint(c, err)
+}
+
+// credentialsHint adds to a missing or unreadable credential the command
+// that makes them.
+func credentialsHint(c Config, err error) error {
+	if !errors.Is(err, ErrNoCredentials) {
+		return err
+	}
+	dir := c.Credentials.Dir
+	if dir == "" {
+		dir = ".mesh"
+	}
+	return fmt.Errorf("%w; create them with \"meshctl init --dir %s\" (\"make run\" does it)", err, dir)
 }
 
 // Names returns the names of the running booths.
@@ -106,7 +152,7 @@ func (r *Runner) Names() []string {
 }
 
 // Metrics returns the process's metrics.
-func (r *Runner) Metrics() *metrics.Metrics { return r.metrics }
+func (r *Runner) Metrics() *mesh.Metrics { return r.metrics }
 
 // MetricsAddr returns the address /metrics is served on, or nil when
 // Config.MetricsListen is empty.
@@ -117,56 +163,26 @@ func (r *Runner) MetricsAddr() net.Addr {
 	return r.server.addr
 }
 
-// Stop drains every booth at once, each within the drain timeout (and ctx),
-// then publishes the trace events they left (within the flush timeout),
-// flushes and closes the connections, and stops serving /metrics last.
-// Requests in flight finish and are answered; new ones go to other
-// instances.
+// Stop closes every booth's membership at once: each drains its booth
+// within the drain timeout (and ctx), publishes the trace events it left
+// (within the flush timeout) and closes its connection; /metrics is served
+// until the last. Requests in flight finish and are answered; new ones go
+// to other instances.
 func (r *Runner) Stop(ctx context.Context) error {
-	errs := make([]error, len(r.booths))
+	errs := make([]error, len(r.members))
 	var wg sync.WaitGroup
-	for i, b := range r.booths {
+	for i, m := range r.members {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
-			defer cancel()
-			if err := b.Stop(ctx); err != nil {
-				errs[i] = fmt.Errorf("draining %s: %w", b.Name(), err)
+			if err := m.Close(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", m.Identity(), err)
 			}
 		})
 	}
 	wg.Wait()
-	r.flushTraces(ctx)
-	for _, nc := range r.conns {
-		if nc.IsConnected() {
-			_ = nc.FlushTimeout(r.cfg.DrainTimeout)
-		}
-		nc.Close()
-	}
 	if r.server != nil {
 		sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
 		errs = append(errs, r.server.stop(sctx))
 		cancel()
 	}
 	return errors.Join(errs...)
-}
-
-// flushTraces closes every trace publisher at once, each publishing what
-// it holds within the flush timeout. What is left then is dropped: it is
-// counted (hms_svc_trace_events_dropped_total) and logged, but does not
-// fail the stop, since the booths themselves stopped cleanly.
-func (r *Runner) flushTraces(ctx context.Context) {
-	var wg sync.WaitGroup
-	for _, pub := range r.pubs {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(ctx, r.cfg.FlushTimeout)
-			defer cancel()
-			err := pub.Close(ctx)
-			if s := pub.Stats(); err != nil || s.DroppedFull+s.DroppedFailed+s.DroppedInvalid > 0 {
-				r.cfg.Logger.Warn("trace events dropped", "subject", pub.Subject(), "published", s.Published,
-					"full", s.DroppedFull, "failed", s.DroppedFailed, "invalid", s.DroppedInvalid,
-					"last_error", s.LastError, "flush", err)
-			}
-		})
-	}
-	wg.Wait()
 }

@@ -90,7 +90,7 @@ func TestRunServesTheDemoBoothsAndDrains(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- runner.Run(ctx, runner.Config{
+		done <- runner.Run(ctx, runner.Config{InsecureNoCredentials: true,
 			NATSURL: s.ClientURL(), Demo: true, FeeTable: feeTable, InstanceName: "test-1", Logger: quiet(),
 		})
 	}()
@@ -144,21 +144,21 @@ func TestValidate(t *testing.T) {
 		cfg       runner.Config
 		wantInErr string
 	}{
-		{"demo", runner.Config{Demo: true}, ""},
-		{"two booths", runner.Config{Booths: []string{"payment", "audit-log"}}, ""},
-		{"nothing", runner.Config{}, "give --demo or --booth NAME (one of fee-calc, payment"},
-		{"unknown", runner.Config{Booths: []string{"fee-calc", "astrologer"}}, `unknown booth "astrologer": known booths are fee-calc, payment, license-printer, audit-log`},
-		{"twice", runner.Config{Booths: []string{"payment", "payment"}}, `"payment" is given twice`},
-		{"demo and booth", runner.Config{Demo: true, Booths: []string{"payment"}}, "do not combine"},
-		{"negative drain", runner.Config{Demo: true, DrainTimeout: -time.Second}, "timeouts must be positive"},
-		{"negative flush", runner.Config{Demo: true, FlushTimeout: -time.Second}, "flush timeouts must be positive"},
-		{"three replicas", runner.Config{Demo: true, Replicas: 3}, ""},
-		{"too many replicas", runner.Config{Demo: true, Replicas: 6}, "--replicas must be 1 to 5"},
-		{"negative replicas", runner.Config{Demo: true, Replicas: -1}, "--replicas must be 1 to 5"},
-		{"metrics on loopback", runner.Config{Demo: true, MetricsListen: "127.0.0.1:9464"}, ""},
-		{"public metrics", runner.Config{Demo: true, MetricsListen: "0.0.0.0:9464"}, `--metrics-listen "0.0.0.0:9464" refused: /metrics has no authentication`},
-		{"metrics on every interface", runner.Config{Demo: true, MetricsListen: ":9464"}, "refused"},
-		{"bad metrics address", runner.Config{Demo: true, MetricsListen: "9464"}, `--metrics-listen "9464"`},
+		{"demo", runner.Config{InsecureNoCredentials: true, Demo: true}, ""},
+		{"two booths", runner.Config{InsecureNoCredentials: true, Booths: []string{"payment", "audit-log"}}, ""},
+		{"nothing", runner.Config{InsecureNoCredentials: true}, "give --demo or --booth NAME (one of fee-calc, payment"},
+		{"unknown", runner.Config{InsecureNoCredentials: true, Booths: []string{"fee-calc", "astrologer"}}, `unknown booth "astrologer": known booths are fee-calc, payment, license-printer, audit-log`},
+		{"twice", runner.Config{InsecureNoCredentials: true, Booths: []string{"payment", "payment"}}, `"payment" is given twice`},
+		{"demo and booth", runner.Config{InsecureNoCredentials: true, Demo: true, Booths: []string{"payment"}}, "do not combine"},
+		{"negative drain", runner.Config{InsecureNoCredentials: true, Demo: true, DrainTimeout: -time.Second}, "timeouts must be positive"},
+		{"negative flush", runner.Config{InsecureNoCredentials: true, Demo: true, FlushTimeout: -time.Second}, "flush timeouts must be positive"},
+		{"three replicas", runner.Config{InsecureNoCredentials: true, Demo: true, Replicas: 3}, ""},
+		{"too many replicas", runner.Config{InsecureNoCredentials: true, Demo: true, Replicas: 6}, "--replicas must be 1 to 5"},
+		{"negative replicas", runner.Config{InsecureNoCredentials: true, Demo: true, Replicas: -1}, "--replicas must be 1 to 5"},
+		{"metrics on loopback", runner.Config{InsecureNoCredentials: true, Demo: true, MetricsListen: "127.0.0.1:9464"}, ""},
+		{"public metrics", runner.Config{InsecureNoCredentials: true, Demo: true, MetricsListen: "0.0.0.0:9464"}, `--metrics-listen "0.0.0.0:9464" refused: /metrics has no authentication`},
+		{"metrics on every interface", runner.Config{InsecureNoCredentials: true, Demo: true, MetricsListen: ":9464"}, "refused"},
+		{"bad metrics address", runner.Config{InsecureNoCredentials: true, Demo: true, MetricsListen: "9464"}, `--metrics-listen "9464"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -181,7 +181,7 @@ func TestStartFailureLeavesNothingRunning(t *testing.T) {
 	if err := os.WriteFile(badFees, []byte("currency: USD\nfees: {plumber: -1}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := runner.Start(t.Context(), runner.Config{
+	_, err := runner.Start(t.Context(), runner.Config{InsecureNoCredentials: true,
 		NATSURL: s.ClientURL(), Booths: []string{"payment", "fee-calc"}, FeeTable: badFees, Logger: quiet(),
 	})
 	if err == nil || !strings.Contains(err.Error(), badFees) {
@@ -207,7 +207,7 @@ func TestAuditKeyFile(t *testing.T) {
 	if err := os.WriteFile(good, []byte(key+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"audit-log"}, Logger: quiet()}
+	base := runner.Config{InsecureNoCredentials: true, NATSURL: s.ClientURL(), Booths: []string{"audit-log"}, Logger: quiet()}
 
 	for _, tc := range []struct{ name, path, wantInErr string }{
 		{"missing file", filepath.Join(dir, "none"), "no such file"},
@@ -264,7 +264,7 @@ func TestAuditKeyFile(t *testing.T) {
 
 func TestReplicasReachTheStores(t *testing.T) {
 	c := natstest.StartCluster(t, 3, nil)
-	r, err := runner.Start(t.Context(), runner.Config{
+	r, err := runner.Start(t.Context(), runner.Config{InsecureNoCredentials: true,
 		NATSURL: c.URLs(), Booths: []string{"audit-log", "payment"}, Replicas: 3, Logger: quiet(),
 	})
 	if err != nil {
@@ -294,7 +294,7 @@ func TestBoothOptionsReachEachBooth(t *testing.T) {
 	s := startServer(t)
 	var mu sync.Mutex
 	seen := map[string]int{}
-	cfg := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"payment", "audit-log"}, Logger: quiet(),
+	cfg := runner.Config{InsecureNoCredentials: true, NATSURL: s.ClientURL(), Booths: []string{"payment", "audit-log"}, Logger: quiet(),
 		BoothOptions: func(booth string) ([]rpc.BoothOption, error) {
 			return []rpc.BoothOption{rpc.WithBoothMiddleware(func(next rpc.Endpoint) rpc.Endpoint {
 				return func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
@@ -325,7 +325,7 @@ func TestBoothOptionsReachEachBooth(t *testing.T) {
 
 	t.Run("options that fail", func(t *testing.T) {
 		s := startServer(t)
-		cfg := runner.Config{NATSURL: s.ClientURL(), Booths: []string{"fee-calc", "payment"}, FeeTable: feeTable, Logger: quiet(),
+		cfg := runner.Config{InsecureNoCredentials: true, NATSURL: s.ClientURL(), Booths: []string{"fee-calc", "payment"}, FeeTable: feeTable, Logger: quiet(),
 			BoothOptions: func(booth string) ([]rpc.BoothOption, error) {
 				if booth == "payment" {
 					return nil, errors.New("no verifier key")

@@ -10,7 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -24,7 +25,7 @@ func TestAveryThroughTheSecureHallway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, name := range booths.Names {
-		v, err := rpc.NewCallVerifier(name, demo)
+		v, err := calltoken.NewVerifier(name, demo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +40,7 @@ func TestAveryThroughTheSecureHallway(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = b.Stop(context.Background()) })
 	}
-	signer, err := meshcreds.CallSigner(dir, "bridge", demo)
+	signer, err := mesh.Credentials{Dir: dir}.Signer("bridge", demo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestAveryThroughTheSecureHallway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := rpc.OnBehalfOf(ctx, "gateway")
+	gw := calltoken.OnBehalfOf(ctx, "gateway")
 
 	var fee struct {
 		Amount   float64 `json:"amount"`

@@ -4,7 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -20,7 +21,7 @@ func TestSecureHallwayEndToEnd(t *testing.T) {
 	for svc, path := range calls {
 		booths[svc] = startCountingBooth(t, connectAs(t, s, svc), svc, path)
 	}
-	signer, err := meshcreds.CallSigner(dir, "bridge", demo)
+	signer, err := mesh.Credentials{Dir: dir}.Signer("bridge", demo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +29,12 @@ func TestSecureHallwayEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := rpc.OnBehalfOf(context.Background(), "gateway")
+	ctx := calltoken.OnBehalfOf(context.Background(), "gateway")
 	for svc, path := range calls {
 		if err := client.Call(ctx, svc, path, map[string]any{}, nil); err != nil {
 			t.Errorf("%s %s: %v", svc, path, err)
 		}
-		if got := booths[svc].last.Load(); got != (rpc.Principal{Caller: "gateway", Actor: "bridge"}) {
+		if got := booths[svc].last.Load(); got != (calltoken.Principal{Caller: "gateway", Actor: "bridge"}) {
 			t.Errorf("%s saw %+v, want the gateway through the bridge", svc, got)
 		}
 	}
@@ -45,7 +46,7 @@ func TestSecureHallwayEndToEnd(t *testing.T) {
 	}{
 		{"bridge as itself", context.Background(), "fee-calc", "/calculate"},
 		{"ungranted path", ctx, "payment", "/refund"},
-		{"for a booth", rpc.OnBehalfOf(context.Background(), "audit-log"), "payment", "/charge"},
+		{"for a booth", calltoken.OnBehalfOf(context.Background(), "audit-log"), "payment", "/charge"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := client.Call(tt.ctx, tt.svc, tt.path, map[string]any{}, nil)

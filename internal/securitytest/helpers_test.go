@@ -16,10 +16,11 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/hms-svc/hms-svc/internal/embednats"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -74,7 +75,7 @@ func (v *violations) waitFor(t *testing.T, parts ...string) {
 // connectAs connects to s as identity with its real credentials.
 func connectAs(t *testing.T, s *server.Server, identity string, extra ...nats.Option) *nats.Conn {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(dir, identity)
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions(identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,12 +160,12 @@ func (s *spy) settled(t *testing.T) int {
 // serving paths; it counts handler runs and keeps the last principal.
 type countingBooth struct {
 	runs atomic.Int32
-	last atomic.Value // rpc.Principal
+	last atomic.Value // calltoken.Principal
 }
 
 func startCountingBooth(t *testing.T, nc *nats.Conn, service string, paths ...string) *countingBooth {
 	t.Helper()
-	v, err := rpc.NewCallVerifier(service, demo)
+	v, err := calltoken.NewVerifier(service, demo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,8 @@ func startCountingBooth(t *testing.T, nc *nats.Conn, service string, paths ...st
 	for _, p := range paths {
 		err := b.HandleRaw(p, func(ctx context.Context, m *rpc.Message) (*rpc.Message, error) {
 			cb.runs.Add(1)
-			p, _ := rpc.PrincipalFromContext(ctx)
+			ci, _ := rpc.CallInfoFromContext(ctx)
+			p := calltoken.Principal{Caller: ci.Caller, Actor: ci.Actor}
 			cb.last.Store(p)
 			return &rpc.Message{Data: []byte(`{"ok":true}`)}, nil
 		})

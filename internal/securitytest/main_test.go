@@ -30,9 +30,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	pkitest.Main(m, "securitytest", "../../deployments/matrix.yaml", func(mesh *pkitest.Mesh) error {
-		dir, demo = mesh.Dir, mesh.Matrix
-		evil = filepath.Join(mesh.Root, "evil")
+	pkitest.Main(m, "securitytest", "../../deployments/matrix.yaml", func(pm *pkitest.Mesh) error {
+		dir, demo = pm.Dir, pm.Matrix
+		evil = filepath.Join(pm.Root, "evil")
 		return makeEvil()
 	})
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -94,7 +95,7 @@ func TestRogueBoothCannotStealRequests(t *testing.T) {
 		v.waitFor(t, "permissions violation for subscription", `"`+st.subject+`"`)
 	}
 
-	signer, err := meshcreds.CallSigner(dir, "bridge", demo)
+	signer, err := mesh.Credentials{Dir: dir}.Signer("bridge", demo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestRogueBoothCannotStealRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := rpc.OnBehalfOf(context.Background(), "gateway")
+	ctx := calltoken.OnBehalfOf(context.Background(), "gateway")
 	const calls = 5
 	for range calls {
 		if err := client.Call(ctx, "fee-calc", "/calculate", map[string]string{"license_type": "professional-engineer"}, nil); err != nil {

@@ -12,8 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -89,13 +90,13 @@ func signEd(t *testing.T, kp nkeys.KeyPair, c jwt.Claims) string {
 // realToken is what the identity's CallSigner sends for a call.
 func realToken(t *testing.T, identity, onBehalfOf, service, path string) string {
 	t.Helper()
-	s, err := meshcreds.CallSigner(dir, identity, demo)
+	s, err := mesh.Credentials{Dir: dir}.Signer(identity, demo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	if onBehalfOf != "" {
-		ctx = rpc.OnBehalfOf(ctx, onBehalfOf)
+		ctx = calltoken.OnBehalfOf(ctx, onBehalfOf)
 	}
 	tok, err := s.Token(ctx, service, path)
 	if err != nil {

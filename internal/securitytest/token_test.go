@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -70,7 +71,7 @@ func TestTokenAttacksAreRefused(t *testing.T) {
 		{"bridge acting for a booth", "fee-calc", "/calculate", "Bearer " + signEd(t, bridge, with(claims(t, "bridge", "fee-calc", "/calculate"), map[string]any{"sub": "payment", "act": map[string]any{"sub": "bridge"}})), "", rpc.CodePermissionDenied, "may not call on behalf of payment"},
 		{"bridge signing as the gateway without act", "fee-calc", "/calculate", "Bearer " + signEd(t, bridge, with(claims(t, "bridge", "fee-calc", "/calculate"), map[string]any{"sub": "gateway"})), "", rpc.CodeUnauthenticated, "iss is not the key of"},
 		{"act claimed, gateway's iss, bridge's signature", "fee-calc", "/calculate", "Bearer " + signEd(t, bridge, with(good, map[string]any{"act": map[string]any{"sub": "bridge"}})), "", rpc.CodeUnauthenticated, "iss is not the key of"},
-		{"oversized token", "fee-calc", "/calculate", "Bearer " + strings.Repeat("a", rpc.MaxTokenLen+1), "", rpc.CodeUnauthenticated, "longer than"},
+		{"oversized token", "fee-calc", "/calculate", "Bearer " + strings.Repeat("a", calltoken.MaxLen+1), "", rpc.CodeUnauthenticated, "longer than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +95,7 @@ func TestTokenAttacksAreRefused(t *testing.T) {
 	if got, msg := callWith(t, attacker, "payment", "/charge", "Bearer "+acting, "gateway"); got != rpc.CodeOK {
 		t.Fatalf("the bridge's token for the gateway was refused: %v %s", got, msg)
 	}
-	if p := pay.last.Load(); p != (rpc.Principal{Caller: "gateway", Actor: "bridge"}) {
+	if p := pay.last.Load(); p != (calltoken.Principal{Caller: "gateway", Actor: "bridge"}) {
 		t.Errorf("payment saw %+v, want gateway by bridge", p)
 	}
 }

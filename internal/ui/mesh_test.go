@@ -31,7 +31,7 @@ var licenseBooths = []struct{ service, path string }{
 // mesh is a small license mesh on an embedded NATS server: the four
 // booths and a gateway, each on its own connection with its own trace
 // publisher, all tracing to SVC_TRACE.
-type mesh struct {
+type fixture struct {
 	js     jetstream.JetStream
 	booths []*rpc.Booth
 	gw     *rpc.Client
@@ -78,7 +78,7 @@ type auditReply struct {
 	Seq uint64 `json:"seq"`
 }
 
-func startMesh(t *testing.T) *mesh {
+func startMesh(t *testing.T) *fixture {
 	t.Helper()
 	srv := natstest.Start(t)
 	js, err := jetstream.New(natstest.Connect(t, srv))
@@ -90,7 +90,7 @@ func startMesh(t *testing.T) *mesh {
 	if _, err := trace.EnsureStream(ctx, js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
 		t.Fatal(err)
 	}
-	m := &mesh{js: js, heartbeat: ui.DefaultHeartbeat}
+	m := &fixture{js: js, heartbeat: ui.DefaultHeartbeat}
 	publisher := func(identity string) (*trace.Publisher, *rpc.Booth) {
 		nc := natstest.Connect(t, srv)
 		pub, err := trace.NewPublisher(nc, identity, trace.WithBatching(100, 5*time.Millisecond))
@@ -154,7 +154,7 @@ func must(t *testing.T, err error) {
 // license runs the gateway's license flow as one trace: the gateway's own
 // span, and under it the four calls. It returns the trace id and the first
 // error.
-func (m *mesh) license(ctx context.Context, app application) (trace.TraceID, error) {
+func (m *fixture) license(ctx context.Context, app application) (trace.TraceID, error) {
 	ctx, span := trace.StartSpan(ctx, m.gwPub, trace.Hop{Service: "gateway", Path: "/apply", Instance: "gateway-1"})
 	err := func() error {
 		var fee feeReply
@@ -200,7 +200,7 @@ type endpointInfo struct {
 
 // server serves the page and the four endpoints it reads, as the bridge
 // does, over HTTPS with HTTP/2.
-func (m *mesh) server(t *testing.T) *httptest.Server {
+func (m *fixture) server(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/ui", ui.Handler())

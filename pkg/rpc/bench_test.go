@@ -7,14 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
-	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // BenchmarkCallRaw and BenchmarkRawNATS make the same round trip on the same
@@ -118,56 +115,4 @@ func BenchmarkRawNATS(b *testing.B) {
 			}
 		})
 	})
-}
-
-// BenchmarkCallSecure is BenchmarkCallRaw with everything a mesh call
-// carries: the caller's token signed and the booth's verification (both
-// cached), trace middlewares on both sides publishing to a file-backed
-// SVC_TRACE, the default breaker, retries and attempt deadline. Inline
-// runs the endpoint on its subscription's goroutine (rpc.Inline).
-func BenchmarkCallSecure(b *testing.B) {
-	for _, inline := range []bool{false, true} {
-		b.Run(fmt.Sprintf("inline=%v", inline), func(b *testing.B) {
-			s := natstest.Start(b)
-			f := newAuthFixture(b)
-			ctx := context.Background()
-			js, err := jetstream.New(natstest.Connect(b, s))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := trace.EnsureStream(ctx, js, trace.StreamConfig{}); err != nil {
-				b.Fatal(err)
-			}
-			boothPub := benchPublisher(b, s, "fee-calc")
-			booth := startBooth(b, s, "fee-calc", rpc.WithBoothMiddleware(
-				trace.ServerMiddleware(boothPub, "bench"), f.verifier(b, "fee-calc").Middleware()))
-			var opts []rpc.EndpointOption
-			if inline {
-				opts = append(opts, rpc.Inline())
-			}
-			handleOpts(b, booth, "/calculate", func(_ context.Context, req *rpc.Message) (*rpc.Message, error) {
-				return &rpc.Message{Data: req.Data}, nil
-			}, opts...)
-			gwPub := benchPublisher(b, s, "gateway")
-			client := newClient(b, s, rpc.WithCaller("gateway"), rpc.WithAttemptMiddleware(
-				trace.ClientMiddleware(gwPub, "gateway"), f.signer(b, "gateway").Middleware()))
-			benchCalls(b, client, "fee-calc", "/calculate")
-		})
-	}
-}
-
-// benchPublisher is a trace publisher for service on its own connection,
-// closed at cleanup.
-func benchPublisher(b *testing.B, s *server.Server, service string) *trace.Publisher {
-	b.Helper()
-	p, err := trace.NewPublisher(natstest.Connect(b, s), service)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
-	return p
 }

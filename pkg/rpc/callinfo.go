@@ -11,9 +11,17 @@ type CallInfo struct {
 	Service   string
 	Path      string
 	RequestID string
-	// Caller is the authenticated caller identity, once the auth middleware
-	// has checked it; before that, the caller's claim from HeaderCaller.
+	// Caller is the calling identity: the authenticated one once a call
+	// verifier (pkg/calltoken) has checked the call's token, and before that
+	// only the caller's claim from HeaderCaller.
 	Caller string
+	// Actor is the identity that made the call on Caller's behalf (the
+	// bridge for the gateway), or "" when Caller made it itself; set by the
+	// call verifier.
+	Actor string
+	// Authenticated reports whether a call verifier has checked Caller
+	// (and Actor) against the call's token.
+	Authenticated bool
 	// Attempt is the caller's attempt number (1 for the first delivery).
 	Attempt int
 	// Header is the request's header, read-only.

@@ -132,6 +132,9 @@ type Stats struct {
 	LastError string
 }
 
+// Dropped counts the events dropped for any reason.
+func (s Stats) Dropped() uint64 { return s.DroppedFull + s.DroppedFailed + s.DroppedInvalid }
+
 // Stats returns the publisher's counters.
 func (p *Publisher) Stats() Stats {
 	s := Stats{

@@ -7,25 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
 	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
-	"github.com/hms-svc/hms-svc/pkg/rpc"
-	"github.com/hms-svc/hms-svc/pkg/trace"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
-
-// drainTimeout bounds how long Wait waits for the NATS connection to drain.
-const drainTimeout = 10 * time.Second
-
-// flushTimeout bounds how long Wait waits for the last trace events to be
-// acknowledged (milliseconds when JetStream answers); those still unsent
-// then are dropped, counted and logged, without failing the stop.
-const flushTimeout = 2 * time.Second
 
 // App is a running broker-bridge.
 type App struct {
@@ -33,10 +22,8 @@ type App struct {
 	addr    net.Addr
 	natsURL string
 	embed   *server.Server // nil with an external NATS
-	nc      *nats.Conn
-	pub     *trace.Publisher
-	closed  chan struct{} // closed when nc is closed
-	served  chan error    // Serve's result
+	member  *mesh.Mesh
+	served  chan error // Serve's result
 	// monitorAddr and monitored are the monitoring listener's address and
 	// ServeMonitor's result; nil without --monitor-listen.
 	monitorAddr net.Addr
@@ -44,8 +31,8 @@ type App struct {
 }
 
 // Start checks cfg and the credentials, starts the embedded NATS server if
-// needed, connects as the bridge identity, listens and serves until ctx
-// ends; Wait then finishes the shutdown.
+// needed, joins the mesh as the bridge identity, listens and serves until
+// ctx ends; Wait then finishes the shutdown.
 func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -55,14 +42,11 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	bcfg := cfg.Bridge
-	bcfg.TLS, bcfg.InsecureH2C = creds.serverTLS, cfg.InsecureH2C
-	bcfg.Identity, bcfg.Caller = cfg.Identity, creds.caller
-	bcfg.ClientOptions = append([]rpc.Option{rpc.WithAttemptMiddleware(creds.signer.Middleware())}, bcfg.ClientOptions...)
+	bcfg.TLS, bcfg.InsecureH2C, bcfg.Caller = creds.serverTLS, cfg.InsecureH2C, creds.caller
 	if bcfg.Logger == nil {
 		bcfg.Logger = cfg.Logger
 	}
-
-	a := &App{log: cfg.Logger, natsURL: cfg.NATSURL, closed: make(chan struct{}), served: make(chan error, 1)}
+	a := &App{log: cfg.Logger, natsURL: cfg.NATSURL, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			a.stopNATS()
@@ -73,18 +57,17 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	a.nc, err = nats.Connect(a.natsURL, append(creds.nats,
-		nats.Name(cfg.Identity),
-		nats.MaxReconnects(-1),
-		nats.ClosedHandler(func(*nats.Conn) { close(a.closed) }),
-	)...)
+	a.member, err = mesh.Connect(ctx, mesh.Config{
+		Identity: cfg.Identity, Credentials: creds.creds, Matrix: creds.matrix,
+		NATSURL: a.natsURL, Logger: cfg.Logger, ClientOptions: cfg.ClientOptions,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s as %s: %w", a.natsURL, cfg.Identity, err)
+		return nil, noCredentials(cfg.MeshDir, err)
 	}
-	if err := a.startTracing(ctx, cfg, &bcfg); err != nil {
+	if err := a.ensureTraceStream(ctx, cfg); err != nil {
 		return nil, err
 	}
-	b, err := bridge.New(bcfg, a.nc)
+	b, err := bridge.New(bcfg, a.member)
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +135,10 @@ func (a *App) Addr() net.Addr { return a.addr }
 func (a *App) NATSURL() string { return a.natsURL }
 
 // Wait blocks until the bridge has stopped serving (its ctx ended and the
-// requests in flight finished, on both listeners), then publishes the trace
-// events still held, drains the NATS connection and shuts the embedded
-// server down. It returns the errors of these steps.
+// requests in flight finished, on both listeners), then closes its
+// membership of the mesh (the trace events still held are published, the
+// NATS connection drained) and shuts the embedded server down. It returns
+// the errors of these steps.
 func (a *App) Wait() error {
 	err := <-a.served
 	if a.monitored != nil {
@@ -164,30 +148,12 @@ func (a *App) Wait() error {
 	return errors.Join(err, a.stopNATS())
 }
 
-// stopNATS flushes the trace publisher, drains the connection and stops
-// the embedded server, if any.
+// stopNATS closes the membership of the mesh, if any, and stops the
+// embedded server, if any.
 func (a *App) stopNATS() error {
 	var err error
-	if a.pub != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
-		ferr := a.pub.Close(ctx)
-		cancel()
-		if s := a.pub.Stats(); ferr != nil || s.DroppedFull+s.DroppedFailed+s.DroppedInvalid > 0 {
-			a.log.Warn("trace events dropped", "published", s.Published, "full", s.DroppedFull, "failed", s.DroppedFailed,
-				"invalid", s.DroppedInvalid, "last_error", s.LastError, "flush", ferr)
-		}
-	}
-	if a.nc != nil {
-		if derr := a.nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
-			err = fmt.Errorf("draining NATS: %w", derr)
-			a.nc.Close()
-		}
-		select {
-		case <-a.closed:
-		case <-time.After(drainTimeout):
-			a.nc.Close()
-			err = errors.Join(err, errors.New("draining NATS: timed out"))
-		}
+	if a.member != nil {
+		err = a.member.Close(context.Background())
 	}
 	if a.embed != nil {
 		a.embed.Shutdown()

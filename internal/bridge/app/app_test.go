@@ -19,11 +19,11 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
 	"github.com/hms-svc/hms-svc/internal/embednats"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pkitest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 const matrixFile = "../../../deployments/matrix.yaml"
@@ -36,8 +36,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	pkitest.Main(m, "bridge-app", matrixFile, func(mesh *pkitest.Mesh) error {
-		meshDir, demo = mesh.Dir, mesh.Matrix
+	pkitest.Main(m, "bridge-app", matrixFile, func(pm *pkitest.Mesh) error {
+		meshDir, demo = pm.Dir, pm.Matrix
 		return nil
 	})
 }
@@ -176,13 +176,13 @@ func client(t *testing.T, identity string, h2c bool) *http.Client {
 		p.SetUnencryptedHTTP2(true)
 	} else {
 		p.SetHTTP2(true)
-		tc, err := meshcreds.ClientTLS(meshDir, "gateway")
+		tc, err := mesh.Credentials{Dir: meshDir}.TLSConfig("gateway")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if identity == "" {
 			tc.Certificates = nil
-		} else if tc, err = meshcreds.ClientTLS(meshDir, identity); err != nil {
+		} else if tc, err = (mesh.Credentials{Dir: meshDir}).TLSConfig(identity); err != nil {
 			t.Fatal(err)
 		}
 		tr.TLSClientConfig = tc
@@ -206,7 +206,7 @@ func get(t *testing.T, c *http.Client, url string) (int, int, []byte) {
 // connectAs connects to the app's NATS with identity's credentials.
 func connectAs(t *testing.T, a *app.App, identity string) *nats.Conn {
 	t.Helper()
-	opts, err := meshcreds.ClientOptions(meshDir, identity)
+	opts, err := mesh.Credentials{Dir: meshDir}.NATSOptions(identity)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestEmbeddedNATSKeepsJetStreamDataAcrossRestarts(t *testing.T) {
 func TestEmbeddedNATSAdmitsOnlyMeshIdentities(t *testing.T) {
 	t.Parallel()
 	a, _ := start(t, config(t))
-	gw, err := meshcreds.ClientTLS(meshDir, "gateway")
+	gw, err := mesh.Credentials{Dir: meshDir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/subjects"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -28,10 +29,6 @@ const (
 	DefaultTraceMaxAge   = trace.DefaultMaxAge
 	DefaultTraceMaxBytes = trace.DefaultMaxBytes
 )
-
-// ErrNoCredentials is matched by the error Start returns when the
-// credentials folder is missing or incomplete.
-var ErrNoCredentials = errors.New("no mesh credentials")
 
 // Config is the process configuration of broker-bridge; its fields mirror
 // the command's flags, which the error messages name. Security is not
@@ -75,9 +72,12 @@ type Config struct {
 	TraceReplicas int
 	TraceMaxAge   time.Duration
 	TraceMaxBytes int64
-	// Bridge holds the bridge's limits; its TLS, InsecureH2C, Identity,
-	// Caller and call signing are set from the fields above.
+	// Bridge holds the bridge's limits; its TLS, InsecureH2C and Caller are
+	// set from the fields above.
 	Bridge bridge.Config
+	// ClientOptions tune the bridge's client (attempt timeout, retries)
+	// after the mesh's defaults.
+	ClientOptions []rpc.Option
 	// Logger receives the process's logs (slog.Default()).
 	Logger *slog.Logger
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/embednats"
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/subjects"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
@@ -99,7 +99,7 @@ func TestShutdownFlushesTraceEvents(t *testing.T) {
 	}
 	stop()
 
-	opts, err := meshcreds.ClientOptions(meshDir, "bridge")
+	opts, err := mesh.Credentials{Dir: meshDir}.NATSOptions("bridge")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,22 +6,17 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/hms-svc/hms-svc/internal/bridge"
-	"github.com/hms-svc/hms-svc/internal/metrics"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // streamTimeout bounds creating or updating the SVC_TRACE stream at start.
 const streamTimeout = 10 * time.Second
 
-// startTracing makes sure SVC_TRACE exists with the configured retention,
-// starts the bridge's trace publisher on its connection and the process's
-// metrics (the publisher's counters and the Go runtime's included), and
-// hands both to the bridge's config.
-func (a *App) startTracing(ctx context.Context, cfg Config, bcfg *bridge.Config) error {
-	js, err := jetstream.New(a.nc)
+// ensureTraceStream makes sure SVC_TRACE exists with the configured
+// retention; the bridge, the stream's provisioner, does it at every start.
+func (a *App) ensureTraceStream(ctx context.Context, cfg Config) error {
+	js, err := jetstream.New(a.member.Conn())
 	if err != nil {
 		return fmt.Errorf("trace stream: %w", err)
 	}
@@ -32,17 +27,5 @@ func (a *App) startTracing(ctx context.Context, cfg Config, bcfg *bridge.Config)
 	}); err != nil {
 		return fmt.Errorf("creating the trace stream (replicas %d, max age %v, max bytes %d): %w", cfg.TraceReplicas, cfg.TraceMaxAge, cfg.TraceMaxBytes, err)
 	}
-	if a.pub, err = trace.NewPublisher(a.nc, cfg.Identity); err != nil {
-		return err
-	}
-	m, err := metrics.New()
-	if err != nil {
-		return err
-	}
-	if err := m.TracePublisher(cfg.Identity, a.pub); err != nil {
-		return err
-	}
-	m.Registry().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	bcfg.Trace, bcfg.Metrics = a.pub, m
 	return nil
 }

@@ -1,4 +1,4 @@
-package rpc
+package calltoken
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nkeys"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 type signerOptions struct {
@@ -19,24 +21,24 @@ type signerOptions struct {
 	now func() time.Time
 }
 
-// SignerOption configures a CallSigner.
+// SignerOption configures a Signer.
 type SignerOption func(*signerOptions) error
 
-// WithTokenTTL sets how long the signer's tokens live (default and most
-// MaxTokenTTL). A signer reuses a token until TokenRefreshBefore its expiry,
+// WithTTL sets how long the signer's tokens live (default and most
+// MaxTTL). A signer reuses a token until RefreshBefore its expiry,
 // so the TTL must be longer than that.
-func WithTokenTTL(d time.Duration) SignerOption {
+func WithTTL(d time.Duration) SignerOption {
 	return func(o *signerOptions) error {
-		if d <= TokenRefreshBefore || d > MaxTokenTTL {
-			return fmt.Errorf("%w: token TTL must be in (%v, %v], got %v", ErrBadOption, TokenRefreshBefore, MaxTokenTTL, d)
+		if d <= RefreshBefore || d > MaxTTL {
+			return fmt.Errorf("%w: token TTL must be in (%v, %v], got %v", ErrBadOption, RefreshBefore, MaxTTL, d)
 		}
 		o.ttl = d
 		return nil
 	}
 }
 
-// WithSignerClock sets the signer's clock (tests).
-func WithSignerClock(now func() time.Time) SignerOption {
+// WithClock sets the signer's clock (tests).
+func WithClock(now func() time.Time) SignerOption {
 	return func(o *signerOptions) error {
 		if now == nil {
 			return fmt.Errorf("%w: nil clock", ErrBadOption)
@@ -46,10 +48,10 @@ func WithSignerClock(now func() time.Time) SignerOption {
 	}
 }
 
-// CallSigner makes the call tokens of one identity and reuses each until
+// Signer makes the call tokens of one identity and reuses each until
 // shortly before it expires, so a call costs a map lookup, not a signature.
 // It is safe for concurrent use.
-type CallSigner struct {
+type Signer struct {
 	identity string
 	issuer   string
 	key      ed25519.PrivateKey
@@ -69,14 +71,14 @@ type signedToken struct {
 	refresh time.Time
 }
 
-// NewCallSigner returns the signer of identity, whose NKey is kp. The
+// NewSigner returns the signer of identity, whose NKey is kp. The
 // policy decides what its tokens grant; if it knows identity's public key,
 // kp must be that key.
-func NewCallSigner(identity string, kp nkeys.KeyPair, policy Policy, opts ...SignerOption) (*CallSigner, error) {
+func NewSigner(identity string, kp nkeys.KeyPair, policy Policy, opts ...SignerOption) (*Signer, error) {
 	if identity == "" || kp == nil || policy == nil {
 		return nil, fmt.Errorf("%w: a call signer needs an identity, an NKey and a policy", ErrBadOption)
 	}
-	o := signerOptions{ttl: MaxTokenTTL, now: time.Now}
+	o := signerOptions{ttl: MaxTTL, now: time.Now}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -89,33 +91,33 @@ func NewCallSigner(identity string, kp nkeys.KeyPair, policy Policy, opts ...Sig
 	if want, ok := policy.PublicKey(identity); ok && want != pub {
 		return nil, fmt.Errorf("%w: the NKey given for %s is not the key the matrix has for it", ErrBadOption, identity)
 	}
-	return &CallSigner{identity: identity, issuer: pub, key: key, policy: policy, opts: o,
+	return &Signer{identity: identity, issuer: pub, key: key, policy: policy, opts: o,
 		tokens: map[tokenFor]signedToken{}}, nil
 }
 
 // Identity returns the identity the signer signs as.
-func (s *CallSigner) Identity() string { return s.identity }
+func (s *Signer) Identity() string { return s.identity }
 
 // Token returns a token for a call to path on service, made for the
 // identity OnBehalfOf put in ctx or else for the signer's own. It refuses
 // with CodePermissionDenied, before anything is sent, a call the policy does
 // not allow.
-func (s *CallSigner) Token(ctx context.Context, service, path string) (string, error) {
+func (s *Signer) Token(ctx context.Context, service, path string) (string, error) {
 	t, _, err := s.token(ctx, service, path)
 	return t.raw, err
 }
 
 // token is Token, with the Authorization value and the token's subject.
-func (s *CallSigner) token(ctx context.Context, service, path string) (signedToken, string, error) {
+func (s *Signer) token(ctx context.Context, service, path string) (signedToken, string, error) {
 	subject := s.identity
 	if who := onBehalfOf(ctx); who != "" && who != s.identity {
 		if !s.policy.MayActFor(s.identity, who) {
-			return signedToken{}, "", Errorf(CodePermissionDenied, "%s may not call on behalf of %s", s.identity, clipName(who))
+			return signedToken{}, "", rpc.Errorf(rpc.CodePermissionDenied, "%s may not call on behalf of %s", s.identity, clipName(who))
 		}
 		subject = who
 	}
 	if !s.policy.Allowed(subject, service, path) {
-		return signedToken{}, "", Errorf(CodePermissionDenied, "the matrix does not allow %s to call %s %s", subject, service, normalizePath(path))
+		return signedToken{}, "", rpc.Errorf(rpc.CodePermissionDenied, "the matrix does not allow %s to call %s %s", subject, service, normalizePath(path))
 	}
 	k := tokenFor{subject, service}
 	now := s.opts.now()
@@ -129,15 +131,15 @@ func (s *CallSigner) token(ctx context.Context, service, path string) (signedTok
 	if err != nil {
 		return signedToken{}, "", err
 	}
-	t = signedToken{raw: raw, header: "Bearer " + raw, refresh: now.Add(s.opts.ttl - TokenRefreshBefore)}
+	t = signedToken{raw: raw, header: "Bearer " + raw, refresh: now.Add(s.opts.ttl - RefreshBefore)}
 	s.mu.Lock()
 	s.tokens[k] = t
 	s.mu.Unlock()
 	return t, subject, nil
 }
 
-func (s *CallSigner) sign(subject, service string, now time.Time) (string, error) {
-	c := &CallClaims{
+func (s *Signer) sign(subject, service string, now time.Time) (string, error) {
+	c := &Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.issuer,
 			Subject:   subject,
@@ -153,7 +155,7 @@ func (s *CallSigner) sign(subject, service string, now time.Time) (string, error
 	}
 	raw, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(s.key)
 	if err != nil {
-		return "", Errorf(CodeInternal, "signing the call token of %s: %v", s.identity, err)
+		return "", rpc.Errorf(rpc.CodeInternal, "signing the call token of %s: %v", s.identity, err)
 	}
 	return raw, nil
 }
@@ -161,16 +163,16 @@ func (s *CallSigner) sign(subject, service string, now time.Time) (string, error
 // Middleware returns the client middleware (for WithAttemptMiddleware) that
 // puts the token in the Authorization header of every attempt and names the
 // token's subject in HeaderCaller.
-func (s *CallSigner) Middleware() Middleware {
-	return func(next Endpoint) Endpoint {
-		return func(ctx context.Context, req *Message) (*Message, error) {
+func (s *Signer) Middleware() rpc.Middleware {
+	return func(next rpc.Endpoint) rpc.Endpoint {
+		return func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
 			t, subject, err := s.token(ctx, req.Service, req.Path)
 			if err != nil {
 				return nil, err
 			}
-			req.Header.Set(HeaderAuthorization, t.header)
-			if v := req.Header[HeaderCaller]; len(v) != 1 || v[0] != subject {
-				req.Header.Set(HeaderCaller, subject) // the client's WithCaller set it already, usually
+			req.Header.Set(rpc.HeaderAuthorization, t.header)
+			if v := req.Header[rpc.HeaderCaller]; len(v) != 1 || v[0] != subject {
+				req.Header.Set(rpc.HeaderCaller, subject) // the client's WithCaller set it already, usually
 			}
 			return next(ctx, req)
 		}

@@ -1,4 +1,4 @@
-package rpc_test
+package calltoken_test
 
 import (
 	"bytes"
@@ -15,11 +15,12 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
-// FuzzVerify feeds CallVerifier.Verify any Authorization value, path and
+// FuzzVerify feeds Verifier.Verify any Authorization value, path and
 // caller claim, seeded with good tokens and classic forgeries (alg none,
 // HS256 keyed with the public key, another audience, expired, truncated).
 // Whatever it gets, Verify refuses with 401 or 403 without quoting the
@@ -32,7 +33,7 @@ func FuzzVerify(f *testing.F) {
 	fx := fixedAuthFixture(f)
 	v := fx.verifier(f, "fee-calc")
 	ctx := context.Background()
-	token := func(signer string, ctx context.Context, service, path string, opts ...rpc.SignerOption) string {
+	token := func(signer string, ctx context.Context, service, path string, opts ...calltoken.SignerOption) string {
 		tok, err := fx.signer(f, signer, opts...).Token(ctx, service, path)
 		if err != nil {
 			f.Fatal(err)
@@ -40,9 +41,9 @@ func FuzzVerify(f *testing.F) {
 		return tok
 	}
 	own := token("gateway", ctx, "fee-calc", "/calculate")
-	acted := token("bridge", rpc.OnBehalfOf(ctx, "gateway"), "fee-calc", "/calculate")
+	acted := token("bridge", calltoken.OnBehalfOf(ctx, "gateway"), "fee-calc", "/calculate")
 	otherAud := token("gateway", ctx, "payment", "/charge")
-	old := token("gateway", ctx, "fee-calc", "/calculate", rpc.WithSignerClock(func() time.Time { return time.Now().Add(-5 * time.Minute) }))
+	old := token("gateway", ctx, "fee-calc", "/calculate", calltoken.WithClock(func() time.Time { return time.Now().Add(-5 * time.Minute) }))
 	pub, _ := fx.policy.PublicKey("gateway")
 	parts := strings.Split(own, ".")
 	b64 := base64.RawURLEncoding.EncodeToString

@@ -1,4 +1,4 @@
-package rpc
+package calltoken
 
 import (
 	"crypto/ed25519"
@@ -8,8 +8,8 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-// CallClaims are the claims of a call token.
-type CallClaims struct {
+// Claims are the claims of a call token.
+type Claims struct {
 	jwt.RegisteredClaims
 	// Paths are the paths the token grants on its audience ("*" for all).
 	Paths []string `json:"paths"`
@@ -24,7 +24,7 @@ type Actor struct {
 
 // signer returns the identity whose key signed c: the actor, if any, else
 // the subject.
-func (c *CallClaims) signer() string {
+func (c *Claims) signer() string {
 	if c.Act != nil {
 		return c.Act.Sub
 	}

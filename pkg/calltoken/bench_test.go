@@ -1,10 +1,10 @@
-package rpc_test
+package calltoken_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
 )
 
 // BenchmarkCallTokenSignCached is the client's cost per call once it holds
@@ -49,7 +49,7 @@ func BenchmarkCallTokenSignFresh(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		s, _ := rpc.NewCallSigner("gateway", f.keys["gateway"], f.policy)
+		s, _ := calltoken.NewSigner("gateway", f.keys["gateway"], f.policy)
 		if _, err := s.Token(ctx, "fee-calc", "/calculate"); err != nil {
 			b.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func BenchmarkCallTokenVerifyFresh(b *testing.B) {
 	h := "Bearer " + tok
 	b.ReportAllocs()
 	for b.Loop() {
-		v, _ := rpc.NewCallVerifier("fee-calc", f.policy)
+		v, _ := calltoken.NewVerifier("fee-calc", f.policy)
 		if _, err := v.Verify(h, "/calculate", "gateway"); err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package meshcreds_test
+package mesh_test
 
 import (
 	"crypto/tls"
@@ -11,26 +11,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hms-svc/hms-svc/internal/meshcreds"
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/pkitest"
+	"github.com/hms-svc/hms-svc/pkg/matrix"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
-var dir string
+const matrixFile = "../../deployments/matrix.yaml"
+
+// Made once by TestMain: dir holds credentials for every identity of the
+// demo matrix, and demo is that matrix with their public keys.
+var (
+	dir  string
+	demo *matrix.Matrix
+)
 
 func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "meshcreds-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dir = d
-	if _, err := pki.Init(dir, []string{"gateway", "payment"}, pki.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(d)
-	os.Exit(code)
+	pkitest.Main(m, "mesh", matrixFile, func(pm *pkitest.Mesh) error {
+		dir, demo = pm.Dir, pm.Matrix
+		return nil
+	})
 }
 
 func TestErrorsNameTheMissingFile(t *testing.T) {
@@ -40,11 +40,11 @@ func TestErrorsNameTheMissingFile(t *testing.T) {
 		call    func(d string) error
 		wantErr string
 	}{
-		{"no seed", "payment.nk", func(d string) error { _, err := meshcreds.ClientOptions(d, "payment"); return err }, "payment.nk is missing"},
-		{"no key", "payment-key.pem", func(d string) error { _, err := meshcreds.ClientOptions(d, "payment"); return err }, "payment-key.pem is missing"},
-		{"no CA", "ca.pem", func(d string) error { _, err := meshcreds.ServerTLS(d); return err }, "ca.pem is missing"},
-		{"no server cert", "server.pem", func(d string) error { _, err := meshcreds.ServerTLS(d); return err }, "server.pem is missing"},
-		{"unknown identity", "", func(d string) error { _, err := meshcreds.ClientOptions(d, "nobody"); return err }, "nobody.pem is missing"},
+		{"no seed", "payment.nk", func(d string) error { _, err := mesh.Credentials{Dir: d}.NATSOptions("payment"); return err }, "payment.nk is missing"},
+		{"no key", "payment-key.pem", func(d string) error { _, err := mesh.Credentials{Dir: d}.NATSOptions("payment"); return err }, "payment-key.pem is missing"},
+		{"no CA", "ca.pem", func(d string) error { _, err := mesh.Credentials{Dir: d}.ServerTLSConfig(); return err }, "ca.pem is missing"},
+		{"no server cert", "server.pem", func(d string) error { _, err := mesh.Credentials{Dir: d}.ServerTLSConfig(); return err }, "server.pem is missing"},
+		{"unknown identity", "", func(d string) error { _, err := mesh.Credentials{Dir: d}.NATSOptions("nobody"); return err }, "nobody.pem is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,26 +68,25 @@ func TestErrorsNameTheMissingFile(t *testing.T) {
 }
 
 // The bridge's TLS config admits only clients with a mesh certificate, over
-// HTTP/2, and tells the handler who they are.
+// HTTP/2, and its verified chain names who they are.
 func TestServerTLSRequiresAMeshClientCertificate(t *testing.T) {
-	stc, err := meshcreds.ServerTLS(dir)
+	stc, err := mesh.Credentials{Dir: dir}.ServerTLSConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := meshcreds.PeerIdentity(r.TLS)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			http.Error(w, "no verified client certificate", http.StatusUnauthorized)
 			return
 		}
-		fmt.Fprintf(w, "%s %s", id, r.Proto)
+		fmt.Fprintf(w, "%s %s", r.TLS.VerifiedChains[0][0].Subject.CommonName, r.Proto)
 	}))
 	srv.TLS = stc
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()
 
-	gw, err := meshcreds.ClientTLS(dir, "gateway")
+	gw, err := mesh.Credentials{Dir: dir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +96,7 @@ func TestServerTLSRequiresAMeshClientCertificate(t *testing.T) {
 	if _, err := pki.Init(foreignDir, []string{"gateway"}, pki.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	foreign, err := meshcreds.ClientTLS(foreignDir, "gateway")
+	foreign, err := mesh.Credentials{Dir: foreignDir}.TLSConfig("gateway")
 	if err != nil {
 		t.Fatal(err)
 	}

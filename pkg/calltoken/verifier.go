@@ -1,4 +1,4 @@
-package rpc
+package calltoken
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 type verifierOptions struct {
@@ -18,12 +20,12 @@ type verifierOptions struct {
 	maxEntries int
 }
 
-// VerifierOption configures a CallVerifier.
+// VerifierOption configures a Verifier.
 type VerifierOption func(*verifierOptions) error
 
-// WithTokenLeeway sets the clock skew tolerated on exp, nbf and iat
-// (default DefaultTokenLeeway, at most 30 s).
-func WithTokenLeeway(d time.Duration) VerifierOption {
+// WithLeeway sets the clock skew tolerated on exp, nbf and iat
+// (default DefaultLeeway, at most 30 s).
+func WithLeeway(d time.Duration) VerifierOption {
 	return func(o *verifierOptions) error {
 		if d < 0 || d > 30*time.Second {
 			return fmt.Errorf("%w: token leeway must be in [0, 30s], got %v", ErrBadOption, d)
@@ -33,10 +35,10 @@ func WithTokenLeeway(d time.Duration) VerifierOption {
 	}
 }
 
-// CallVerifier checks the call tokens a booth receives. It caches each
+// Verifier checks the call tokens a booth receives. It caches each
 // verified token until it expires, so a token reused by its caller costs a
 // map lookup and the per-call checks. It is safe for concurrent use.
-type CallVerifier struct {
+type Verifier struct {
 	service string
 	policy  Policy
 	opts    verifierOptions
@@ -48,22 +50,22 @@ type CallVerifier struct {
 }
 
 type verifiedToken struct {
-	claims  *CallClaims
+	claims  *Claims
 	expires time.Time // exp plus leeway
 }
 
-// NewCallVerifier returns the verifier of the booth serving service.
-func NewCallVerifier(service string, policy Policy, opts ...VerifierOption) (*CallVerifier, error) {
+// NewVerifier returns the verifier of the booth serving service.
+func NewVerifier(service string, policy Policy, opts ...VerifierOption) (*Verifier, error) {
 	if service == "" || policy == nil {
 		return nil, fmt.Errorf("%w: a call verifier needs a service and a policy", ErrBadOption)
 	}
-	o := verifierOptions{leeway: DefaultTokenLeeway, maxEntries: 10000}
+	o := verifierOptions{leeway: DefaultLeeway, maxEntries: 10000}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
 	}
-	v := &CallVerifier{service: service, policy: policy, opts: o}
+	v := &Verifier{service: service, policy: policy, opts: o}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithExpirationRequired(),
@@ -79,17 +81,17 @@ func NewCallVerifier(service string, policy Policy, opts ...VerifierOption) (*Ca
 // errors are *Error: CodeUnauthenticated when the token is missing or not
 // good, CodePermissionDenied when it is good but does not allow this call.
 // No error quotes the token.
-func (v *CallVerifier) Verify(authorization, path, caller string) (Principal, error) {
+func (v *Verifier) Verify(authorization, path, caller string) (Principal, error) {
 	raw, ok := bearer(authorization)
 	if !ok {
-		return Principal{}, v.unauthenticated("no bearer token in the %s header", HeaderAuthorization)
+		return Principal{}, v.unauthenticated("no bearer token in the %s header", rpc.HeaderAuthorization)
 	}
 	c, err := v.claims(raw)
 	if err != nil {
 		return Principal{}, err
 	}
 	if caller != "" && caller != c.Subject {
-		return Principal{}, v.unauthenticated("the %s header names %s but the token was issued to %s", HeaderCaller, clipName(caller), c.Subject)
+		return Principal{}, v.unauthenticated("the %s header names %s but the token was issued to %s", rpc.HeaderCaller, clipName(caller), c.Subject)
 	}
 	p := Principal{Caller: c.Subject}
 	if c.Act != nil {
@@ -109,7 +111,7 @@ func (v *CallVerifier) Verify(authorization, path, caller string) (Principal, er
 }
 
 // claims returns the verified claims of raw, from the cache when it can.
-func (v *CallVerifier) claims(raw string) (*CallClaims, error) {
+func (v *Verifier) claims(raw string) (*Claims, error) {
 	if e, ok := v.cache.Load(raw); ok {
 		vt := e.(*verifiedToken)
 		if time.Now().Before(vt.expires) {
@@ -118,10 +120,10 @@ func (v *CallVerifier) claims(raw string) (*CallClaims, error) {
 		v.cache.Delete(raw)
 		v.entries.Add(-1)
 	}
-	if len(raw) > MaxTokenLen {
-		return nil, v.unauthenticated("token longer than %d bytes", MaxTokenLen)
+	if len(raw) > MaxLen {
+		return nil, v.unauthenticated("token longer than %d bytes", MaxLen)
 	}
-	c := &CallClaims{}
+	c := &Claims{}
 	if _, err := v.parser.ParseWithClaims(raw, c, v.keyFor); err != nil {
 		return nil, v.unauthenticated("%s", tokenProblem(err))
 	}
@@ -133,8 +135,8 @@ func (v *CallVerifier) claims(raw string) (*CallClaims, error) {
 		return nil, v.unauthenticated("token has no iat")
 	case c.ID == "":
 		return nil, v.unauthenticated("token has no jti")
-	case c.ExpiresAt.Sub(now) > MaxTokenTTL+v.opts.leeway:
-		return nil, v.unauthenticated("token lives longer than %v", MaxTokenTTL)
+	case c.ExpiresAt.Sub(now) > MaxTTL+v.opts.leeway:
+		return nil, v.unauthenticated("token lives longer than %v", MaxTTL)
 	}
 	v.remember(raw, &verifiedToken{claims: c, expires: c.ExpiresAt.Add(v.opts.leeway)})
 	return c, nil
@@ -142,8 +144,8 @@ func (v *CallVerifier) claims(raw string) (*CallClaims, error) {
 
 // keyFor returns the key a token must be signed with: the public NKey the
 // policy gives the signer (the actor, else the subject), which iss must name.
-func (v *CallVerifier) keyFor(t *jwt.Token) (any, error) {
-	c, ok := t.Claims.(*CallClaims)
+func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	c, ok := t.Claims.(*Claims)
 	if !ok {
 		return nil, keyErrorf("unexpected claims")
 	}
@@ -171,7 +173,7 @@ func (v *CallVerifier) keyFor(t *jwt.Token) (any, error) {
 
 // remember caches a verified token; when the cache is full it first drops
 // the expired entries, and caches nothing if that frees no room.
-func (v *CallVerifier) remember(raw string, vt *verifiedToken) {
+func (v *Verifier) remember(raw string, vt *verifiedToken) {
 	if v.entries.Load() >= int64(v.opts.maxEntries) {
 		now := time.Now()
 		v.cache.Range(func(k, e any) bool {
@@ -191,31 +193,31 @@ func (v *CallVerifier) remember(raw string, vt *verifiedToken) {
 	}
 }
 
-// Middleware returns the booth middleware (for WithBoothMiddleware) that
-// refuses every call whose token Verify refuses, so the handler never runs
-// for it, and otherwise records the principal: PrincipalFromContext,
-// AuthenticatedCaller, and CallInfo.Caller.
-func (v *CallVerifier) Middleware() Middleware {
-	return func(next Endpoint) Endpoint {
-		return func(ctx context.Context, req *Message) (*Message, error) {
-			p, err := v.Verify(req.Header.Get(HeaderAuthorization), req.Path, req.Header.Get(HeaderCaller))
+// Middleware returns the booth middleware (for rpc.WithBoothMiddleware)
+// that refuses every call whose token Verify refuses, so the handler never
+// runs for it, and otherwise records the principal in the handler's
+// rpc.CallInfo: Caller, Actor and Authenticated.
+func (v *Verifier) Middleware() rpc.Middleware {
+	return func(next rpc.Endpoint) rpc.Endpoint {
+		return func(ctx context.Context, req *rpc.Message) (*rpc.Message, error) {
+			p, err := v.Verify(req.Header.Get(rpc.HeaderAuthorization), req.Path, req.Header.Get(rpc.HeaderCaller))
 			if err != nil {
 				return nil, err
 			}
-			if ci, ok := CallInfoFromContext(ctx); ok {
-				ci.Caller = p.Caller
+			if ci, ok := rpc.CallInfoFromContext(ctx); ok {
+				ci.Caller, ci.Actor, ci.Authenticated = p.Caller, p.Actor, true
 			}
-			return next(context.WithValue(ctx, principalKey{}, p), req)
+			return next(ctx, req)
 		}
 	}
 }
 
-func (v *CallVerifier) unauthenticated(format string, args ...any) error {
-	return Errorf(CodeUnauthenticated, v.service+": unauthenticated call: "+format, args...)
+func (v *Verifier) unauthenticated(format string, args ...any) error {
+	return rpc.Errorf(rpc.CodeUnauthenticated, v.service+": unauthenticated call: "+format, args...)
 }
 
-func (v *CallVerifier) denied(format string, args ...any) error {
-	return Errorf(CodePermissionDenied, v.service+": call not allowed: "+format, args...)
+func (v *Verifier) denied(format string, args ...any) error {
+	return rpc.Errorf(rpc.CodePermissionDenied, v.service+": call not allowed: "+format, args...)
 }
 
 // bearer extracts the token of "Bearer <token>".

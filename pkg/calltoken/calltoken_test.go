@@ -1,10 +1,11 @@
-package rpc_test
+package calltoken_test
 
 import (
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
@@ -33,6 +35,9 @@ identities:
   fee-calc: {kind: booth}
   payment: {kind: booth}
 `
+
+// quiet is a logger for booths whose log the test does not read.
+var quiet = slog.New(slog.DiscardHandler)
 
 // authFixture is a policy with a fresh NKey per identity.
 type authFixture struct {
@@ -62,18 +67,18 @@ func newAuthFixture(tb testing.TB) *authFixture {
 	return f
 }
 
-func (f *authFixture) signer(tb testing.TB, id string, opts ...rpc.SignerOption) *rpc.CallSigner {
+func (f *authFixture) signer(tb testing.TB, id string, opts ...calltoken.SignerOption) *calltoken.Signer {
 	tb.Helper()
-	s, err := rpc.NewCallSigner(id, f.keys[id], f.policy, opts...)
+	s, err := calltoken.NewSigner(id, f.keys[id], f.policy, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return s
 }
 
-func (f *authFixture) verifier(tb testing.TB, service string) *rpc.CallVerifier {
+func (f *authFixture) verifier(tb testing.TB, service string) *calltoken.Verifier {
 	tb.Helper()
-	v, err := rpc.NewCallVerifier(service, f.policy)
+	v, err := calltoken.NewVerifier(service, f.policy)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,7 +90,7 @@ func (f *authFixture) verifier(tb testing.TB, service string) *rpc.CallVerifier 
 type authBooth struct {
 	runs      atomic.Int32
 	caller    atomic.Value // string
-	principal atomic.Value // rpc.Principal
+	principal atomic.Value // calltoken.Principal
 }
 
 func startAuthBooth(t *testing.T, f *authFixture, s *server.Server, service string, paths ...string) *authBooth {
@@ -103,8 +108,7 @@ func startAuthBooth(t *testing.T, f *authFixture, s *server.Server, service stri
 			ab.runs.Add(1)
 			ci, _ := rpc.CallInfoFromContext(ctx)
 			ab.caller.Store(ci.Caller)
-			p, _ := rpc.PrincipalFromContext(ctx)
-			ab.principal.Store(p)
+			ab.principal.Store(calltoken.Principal{Caller: ci.Caller, Actor: ci.Actor})
 			return &rpc.Message{Data: []byte(`{}`)}, nil
 		})
 		if err != nil {
@@ -136,7 +140,7 @@ func TestSignedCallsReachTheBooth(t *testing.T) {
 	if got := fee.caller.Load(); got != "gateway" {
 		t.Errorf("CallInfo.Caller = %v, want gateway", got)
 	}
-	if got := fee.principal.Load(); got != (rpc.Principal{Caller: "gateway"}) {
+	if got := fee.principal.Load(); got != (calltoken.Principal{Caller: "gateway"}) {
 		t.Errorf("principal = %+v, want gateway with no actor", got)
 	}
 	if err := gw.Call(ctx, "payment", "/charge", struct{}{}, nil); err != nil {
@@ -148,10 +152,10 @@ func TestSignedCallsReachTheBooth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := br.Call(rpc.OnBehalfOf(ctx, "gateway"), "payment", "/charge", struct{}{}, nil); err != nil {
+	if err := br.Call(calltoken.OnBehalfOf(ctx, "gateway"), "payment", "/charge", struct{}{}, nil); err != nil {
 		t.Fatalf("bridge for gateway -> payment /charge: %v", err)
 	}
-	if got := pay.principal.Load(); got != (rpc.Principal{Caller: "gateway", Actor: "bridge"}) {
+	if got := pay.principal.Load(); got != (calltoken.Principal{Caller: "gateway", Actor: "bridge"}) {
 		t.Errorf("principal = %+v, want gateway by bridge", got)
 	}
 
@@ -164,7 +168,7 @@ func TestSignedCallsReachTheBooth(t *testing.T) {
 	}{
 		{"path the matrix does not grant", gw, ctx, "fee-calc", "/refund"},
 		{"bridge as itself", br, ctx, "fee-calc", "/calculate"},
-		{"bridge for a booth", br, rpc.OnBehalfOf(ctx, "payment"), "fee-calc", "/calculate"},
+		{"bridge for a booth", br, calltoken.OnBehalfOf(ctx, "payment"), "fee-calc", "/calculate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,13 +188,13 @@ func TestSignerReusesTokensUntilNearExpiry(t *testing.T) {
 	f := newAuthFixture(t)
 	now := time.Now()
 	clock := func() time.Time { return now }
-	s := f.signer(t, "gateway", rpc.WithSignerClock(clock))
+	s := f.signer(t, "gateway", calltoken.WithClock(clock))
 	ctx := context.Background()
 	first, err := s.Token(ctx, "fee-calc", "/calculate")
 	if err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(rpc.MaxTokenTTL - rpc.TokenRefreshBefore - time.Second)
+	now = now.Add(calltoken.MaxTTL - calltoken.RefreshBefore - time.Second)
 	if again, _ := s.Token(ctx, "fee-calc", "/calculate"); again != first {
 		t.Error("token not reused while far from expiry")
 	}
@@ -199,15 +203,15 @@ func TestSignerReusesTokensUntilNearExpiry(t *testing.T) {
 	}
 	now = now.Add(2 * time.Second)
 	if fresh, _ := s.Token(ctx, "fee-calc", "/calculate"); fresh == first {
-		t.Error("token reused within TokenRefreshBefore of its expiry")
+		t.Error("token reused within RefreshBefore of its expiry")
 	}
-	var c rpc.CallClaims
+	var c calltoken.Claims
 	if _, _, err := jwt.NewParser().ParseUnverified(first, &c); err != nil {
 		t.Fatal(err)
 	}
 	gwKey, _ := f.keys["gateway"].PublicKey()
 	if c.Subject != "gateway" || c.Issuer != gwKey || len(c.Audience) != 1 || c.Audience[0] != "fee-calc" ||
-		c.ID == "" || c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) != rpc.MaxTokenTTL ||
+		c.ID == "" || c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) != calltoken.MaxTTL ||
 		fmt.Sprint(c.Paths) != "[/calculate]" || c.Act != nil {
 		t.Errorf("claims = %+v", c)
 	}
@@ -247,8 +251,8 @@ func TestVerifierCachesOnlyGoodTokens(t *testing.T) {
 
 func TestNewSignerRefusesAKeyTheMatrixDoesNotHave(t *testing.T) {
 	f := newAuthFixture(t)
-	_, err := rpc.NewCallSigner("gateway", f.keys["payment"], f.policy)
-	if !errors.Is(err, rpc.ErrBadOption) {
+	_, err := calltoken.NewSigner("gateway", f.keys["payment"], f.policy)
+	if !errors.Is(err, calltoken.ErrBadOption) {
 		t.Errorf("err = %v, want ErrBadOption", err)
 	}
 }
@@ -263,7 +267,7 @@ func TestTokenIDsAreShortAndDistinct(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var c rpc.CallClaims
+		var c calltoken.Claims
 		if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil {
 			t.Fatal(err)
 		}

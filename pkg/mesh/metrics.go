@@ -1,0 +1,36 @@
+package mesh
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hms-svc/hms-svc/internal/metrics"
+)
+
+// Metrics are one process's Prometheus metrics: every call its clients
+// make (hms_svc_client_*), every request its booths serve
+// (hms_svc_booth_*), its breakers and its trace publishers, and the Go
+// runtime's. Several Meshes of one process (one per identity) share one.
+type Metrics struct {
+	m *metrics.Metrics
+}
+
+// NewMetrics returns the metrics of one process, on a registry of their own.
+func NewMetrics() (*Metrics, error) {
+	m, err := metrics.New()
+	if err != nil {
+		return nil, err
+	}
+	m.Registry().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Metrics{m: m}, nil
+}
+
+// Handler serves the metrics in the Prometheus exposition formats; mount it
+// on /metrics.
+func (m *Metrics) Handler() http.Handler { return m.m.Handler() }
+
+// Registry returns the registry the metrics are served from, for collectors
+// of the program's own.
+func (m *Metrics) Registry() *prometheus.Registry { return m.m.Registry() }
