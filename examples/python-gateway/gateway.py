@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if answered != {t.trace_id}:
         print(f"gateway: the calls were traced as {sorted(answered)}, not as the one trace {t.trace_id}", file=sys.stderr)
         return 1
-    print(f"trace:       {t.trace_id} ({len(t.calls)} calls, one trace: "
-          f"bin/meshctl trace show {t.trace_id} --nats <NATS URL> --mesh-dir <dir>)")
+    print(f"trace:       {t.trace_id} ({len(t.calls)} calls, one trace; its hops: GET {bridge}/v1/traces/{t.trace_id})")
     return 0
 
 
