@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
 import time
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 from . import context, tracing
 from .errors import ConfigError, MeshError
 from .names import validate_path, validate_service
+from .credentials import api_token, bridge_files
 from .transport import Endpoint, Pool, tls_context
 
 __all__ = ["Client", "Reply", "Key", "DEFAULT_TIMEOUT", "MAX_TIMEOUT"]
@@ -109,12 +109,12 @@ class Client:
         if bridge:
             if token or token_file:
                 raise ConfigError("an API token is for the sidecar; the bridge checks the client certificate")
-            tls = tls_context(*_bridge_files(ca_file, cert_file, key_file, mesh_dir, identity))
+            tls = tls_context(*bridge_files(ca_file, cert_file, key_file, mesh_dir, identity))
             self._auth = ""
         else:
             if ca_file or cert_file or key_file or mesh_dir or identity:
                 raise ConfigError(f"URL {url!r} is not https: certificates are for the bridge; a sidecar takes an API token")
-            self._auth = "Bearer " + _api_token(token, token_file)
+            self._auth = "Bearer " + api_token(token, token_file)
         self.endpoint = Endpoint.parse(url, tls)
         #: "bridge" or "sidecar", for messages.
         self.mode = "bridge" if bridge else "sidecar"
@@ -297,38 +297,3 @@ def _idempotency_key(service: str, path: str, key: Key) -> str:
         raise MeshError(400, f"idempotency_key {str(key)[:80]!r} is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
                         service=service, path=path) from None
     return str(u)
-
-
-def _api_token(token: str | None, token_file: str | None) -> str:
-    if token and token_file:
-        raise ConfigError("give the sidecar's API token or a file holding it, not both")
-    if token_file:
-        try:
-            with open(token_file, encoding="utf-8") as f:
-                token = f.read().strip()
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"API token file {token_file!r}: {getattr(e, 'strerror', None) or e}") from None
-        if not token:
-            raise ConfigError(f"API token file {token_file!r} is empty")
-    if not token:
-        raise ConfigError("the sidecar needs its API token (HMS_API_TOKEN or HMS_API_TOKEN_FILE)")
-    if not (token.isascii() and token.isprintable()) or " " in token:
-        raise ConfigError("the API token must be printable ASCII without spaces")
-    return token
-
-
-def _bridge_files(ca, cert, key, mesh_dir, identity) -> tuple[str, str, str]:
-    if ca or cert or key:
-        if mesh_dir or identity:
-            raise ConfigError("give the bridge credentials as files or as a mesh folder and identity, not both")
-        missing = [n for n, v in (("CA file", ca), ("certificate file", cert), ("key file", key)) if not v]
-        if missing:
-            raise ConfigError("the bridge needs the mesh CA, a client certificate and its key: no " + ", no ".join(missing))
-        return ca, cert, key
-    if mesh_dir and identity:
-        return (os.path.join(mesh_dir, "ca.pem"), os.path.join(mesh_dir, identity + ".pem"),
-                os.path.join(mesh_dir, identity + "-key.pem"))
-    if mesh_dir:
-        raise ConfigError(f"mesh folder {mesh_dir!r} given without the identity whose certificate to present")
-    raise ConfigError("the bridge needs the mesh CA, a client certificate and its key "
-                      "(ca_file, cert_file, key_file, or mesh_dir and identity)")
