@@ -22,10 +22,12 @@ run: build
 demo: build
 	MESH_DIR=$(MESH_DIR) BRIDGE=$(BRIDGE) ./scripts/demo.sh
 
-## test: every test, against real in-process NATS servers and real HTTP/2 clients.
+## test: every test, against real in-process NATS servers and real HTTP/2 clients,
+## then the Python client's (real loopback servers).
 test:
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
+	python3 -m unittest discover -s clients/python/tests -t clients/python
 
 ## lint: formatting and vet.
 lint:
