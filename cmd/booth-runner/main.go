@@ -1,9 +1,11 @@
-// Command booth-runner runs booths on a NATS mesh: the demo license booths
-// (--demo, or --booth NAME for some of them) until SIGINT or SIGTERM, then
-// drains them and exits 0. Each booth connects with its own identity's
-// credentials from --mesh-dir and checks every call's token against
-// --matrix; there is no way to run one without. Every request is traced on
-// svc.trace.<booth> and measured; --metrics-listen serves the metrics.
+// Command booth-runner runs booths on a NATS mesh until SIGINT or SIGTERM,
+// then drains them and exits 0: the demo license booths (--demo, or
+// --booth NAME for some of them), or, with --sidecar, an app in any
+// language joined to the mesh as --identity. Each booth connects with its
+// own identity's credentials from --mesh-dir and checks every call's token
+// against --matrix; there is no way to run one without. Every request is
+// traced on svc.trace.<booth> and measured; --metrics-listen serves the
+// metrics.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -29,40 +32,66 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+}
+
+// run is the command: it parses args, runs until ctx ends and returns the
+// exit code (2 for a bad command line or config).
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg, err := parse(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "booth-runner:", err)
+		}
+		return 2
+	}
+	cfg.Logger = log
+	if err := runner.Run(ctx, cfg); err != nil {
+		log.Error("booth-runner failed", "error", err)
+		if errors.Is(err, runner.ErrConfig) {
+			return 2
+		}
+		return 1
+	}
+	log.Info("booth-runner stopped")
+	return 0
+}
+
+// parse turns the command line, and the HMS_* environment under it, into
+// the runner's config.
+func parse(args []string, stderr io.Writer) (runner.Config, error) {
 	var cfg runner.Config
 	var names listFlag
-	fs := flag.NewFlagSet("booth-runner", flag.ExitOnError)
 	env := mesh.ConfigFromEnv()
+	fs := flag.NewFlagSet("booth-runner", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.NATSURL, "nats", or(env.NATSURL, runner.DefaultNATSURL), "NATS server URL ("+mesh.EnvNATSURL+")")
 	fs.BoolVar(&cfg.Demo, "demo", false, "run all the demo booths: "+strings.Join(booths.Names, ", "))
 	fs.Var(&names, "booth", "run this booth (repeatable): one of "+strings.Join(booths.Names, ", "))
 	fs.StringVar(&cfg.FeeTable, "fees", booths.DefaultFeeTable, "fee-calc's YAML fee table")
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
-	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
+	fs.StringVar(&cfg.InstanceName, "instance-name", env.Instance, "name of this instance in discovery (default host-pid; "+mesh.EnvInstance+")")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
 	cfg.Credentials = env.Credentials
 	fs.StringVar(&cfg.Credentials.Dir, "mesh-dir", or(env.Credentials.Dir, ".mesh"), "credentials folder written by meshctl init: each booth connects with its own ("+mesh.EnvMeshDir+")")
 	fs.StringVar(&cfg.MatrixFile, "matrix", or(env.MatrixFile, "deployments/matrix.yaml"), "Access & Authorization Matrix every call's token is checked against ("+mesh.EnvMatrix+")")
-	_ = fs.Parse(os.Args[1:])
-	cfg.Booths = names
+	sc := sidecarFlags(fs, env)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "booth-runner: unexpected arguments %q\n", fs.Args())
-		os.Exit(2)
+		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg.Logger = log
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := runner.Run(ctx, cfg); err != nil {
-		log.Error("booth-runner failed", "error", err)
-		if errors.Is(err, runner.ErrConfig) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	cfg.Booths = names
+	var err error
+	if cfg.Sidecar, cfg.Identity, err = sc.config(); err != nil {
+		return cfg, err
 	}
-	log.Info("booth-runner stopped")
+	return cfg, nil
 }
 
 // or returns v, or def when v is empty.

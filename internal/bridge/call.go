@@ -59,12 +59,14 @@ func (b *Bridge) call(w http.ResponseWriter, r *http.Request, rest, id string, i
 
 	ctx, cancel := context.WithTimeout(r.Context(), budget)
 	defer cancel()
-	knownSvc, knownPath := b.disc.lookup(ctx, target.service, target.subject)
-	switch {
-	case !knownSvc:
-		return rpc.Errorf(rpc.CodeNotFound, "unknown service %q", target.service)
-	case !knownPath:
-		return rpc.Errorf(rpc.CodeNotFound, "service %q has no path %s", target.service, target.path)
+	if !b.cfg.CallOnly {
+		knownSvc, knownPath := b.disc.lookup(ctx, target.service, target.subject)
+		switch {
+		case !knownSvc:
+			return rpc.Errorf(rpc.CodeNotFound, "unknown service %q", target.service)
+		case !knownPath:
+			return rpc.Errorf(rpc.CodeNotFound, "service %q has no path %s", target.service, target.path)
+		}
 	}
 
 	res, err := b.client.Invoke(rpc.WithRequestID(ctx, id), target.service, target.path, nil, body)

@@ -91,6 +91,12 @@ type Config struct {
 	// (health probes, curl).
 	DisableHTTP1 bool
 
+	// CallOnly serves only calls (/v1/call/...) and the health probes, with
+	// no discovery: a call to a service no instance serves is answered 503
+	// by the client, and /readyz checks the NATS connection alone. It is
+	// the sidecar's local endpoint, whose identity may call what the matrix
+	// grants it and read nothing of the mesh.
+	CallOnly bool
 	// Caller says whom each request calls the mesh for (required): the
 	// identity of its verified client certificate (ClientCertificate), or
 	// one fixed identity on cleartext h2c (ActAs). The request is refused

@@ -25,11 +25,16 @@ func (b *Bridge) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }
 
-// handleReadyz answers 200 when NATS is connected and JetStream answers,
-// 503 naming the failing check otherwise.
+// handleReadyz answers 200 when NATS is connected and JetStream answers
+// (the connection alone with CallOnly), 503 naming the failing check
+// otherwise.
 func (b *Bridge) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if st := b.nc.Status(); st != nats.CONNECTED {
 		b.writeError(w, r, rpc.Errorf(rpc.CodeUnavailable, "not ready: NATS connection is %s", st))
+		return
+	}
+	if b.cfg.CallOnly {
+		writeJSON(w, http.StatusOK, Health{Status: "ready", NATS: "connected"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)

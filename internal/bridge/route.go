@@ -36,6 +36,10 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.get(w, r, b.handleReadyz)
 		return
 	}
+	if b.cfg.CallOnly {
+		b.writeError(w, r, rpc.Errorf(rpc.CodeNotFound, "no such endpoint: %s (this endpoint serves %s{service}/{path} only)", p, callPrefix))
+		return
+	}
 	ar, err := b.authenticate(r)
 	if err != nil {
 		b.writeError(w, r, err)

@@ -18,16 +18,18 @@ var ErrNotLoopback = errors.New("cleartext HTTP/2 is only served on a loopback a
 // Serve answers HTTP on ln until ctx ends, then shuts down gracefully: it
 // ends the live trace streams, stops accepting, lets requests in flight
 // finish (for at most ShutdownTimeout) and returns nil. With Config.TLS it
-// serves HTTPS with HTTP/2; with InsecureH2C, cleartext HTTP/2 on a
-// loopback ln only. Serve also refreshes discovery every DiscoveryRefresh
-// while it runs.
+// serves HTTPS with HTTP/2; with InsecureH2C, cleartext HTTP/2 (and
+// HTTP/1.1) on a loopback or unix-socket ln only. Serve also refreshes
+// discovery every DiscoveryRefresh while it runs, unless CallOnly.
 func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
-	if b.cfg.TLS == nil && !IsLoopback(ln.Addr().String()) {
+	if b.cfg.TLS == nil && !isLocal(ln.Addr()) {
 		return fmt.Errorf("bridge: %w: %s (serve TLS instead)", ErrNotLoopback, ln.Addr())
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	go b.disc.run(ctx, b.cfg.DiscoveryRefresh)
+	if !b.cfg.CallOnly {
+		go b.disc.run(ctx, b.cfg.DiscoveryRefresh)
+	}
 	return b.serve(ctx, ln, b.server(ctx, b, b.cfg.TLS != nil))
 }
 
@@ -103,6 +105,15 @@ func (b *Bridge) server(serveCtx context.Context, h http.Handler, secure bool) *
 		srv.TLSConfig = b.cfg.TLS.Clone()
 	}
 	return srv
+}
+
+// isLocal reports whether addr is reachable from this machine only: a unix
+// socket, or a loopback TCP address.
+func isLocal(addr net.Addr) bool {
+	if _, ok := addr.(*net.UnixAddr); ok {
+		return true
+	}
+	return IsLoopback(addr.String())
 }
 
 // IsLoopback reports whether the host of addr ("host:port" or a bare host)

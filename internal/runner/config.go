@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/sidecar"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -69,6 +70,10 @@ type Config struct {
 	// in-flight calls and trace publisher). It has no authentication, so it
 	// must be a loopback address.
 	MetricsListen string
+	// Sidecar, when set, runs no demo booth but joins an app in any language
+	// to the mesh as Identity (--sidecar, --identity).
+	Sidecar  *sidecar.Config
+	Identity string
 	// Credentials are the booths' credentials, each booth connecting as
 	// its own identity, and the folder of every identity's public NKey.
 	Credentials mesh.Credentials
@@ -123,10 +128,16 @@ func (c Config) Validate() error {
 	c.setDefaults()
 	known := strings.Join(booths.Names, ", ")
 	switch {
+	case c.Sidecar != nil && (c.Demo || len(c.Booths) > 0):
+		return fmt.Errorf("%w: --sidecar joins one app to the mesh; do not combine it with --demo or --booth", ErrConfig)
+	case c.Sidecar != nil && c.Identity == "":
+		return fmt.Errorf("%w: --sidecar needs --identity: the app's identity in the matrix", ErrConfig)
+	case c.Sidecar == nil && c.Identity != "":
+		return fmt.Errorf("%w: --identity only applies with --sidecar (a demo booth is its own identity)", ErrConfig)
 	case c.Demo && len(c.Booths) > 0:
 		return fmt.Errorf("%w: --demo runs every demo booth; do not combine it with --booth", ErrConfig)
-	case !c.Demo && len(c.Booths) == 0:
-		return fmt.Errorf("%w: nothing to run: give --demo or --booth NAME (one of %s)", ErrConfig, known)
+	case c.Sidecar == nil && !c.Demo && len(c.Booths) == 0:
+		return fmt.Errorf("%w: nothing to run: give --demo, --booth NAME (one of %s) or --sidecar", ErrConfig, known)
 	case c.StartTimeout < 0 || c.DrainTimeout < 0 || c.FlushTimeout < 0:
 		return fmt.Errorf("%w: start, drain and flush timeouts must be positive", ErrConfig)
 	case !c.InsecureNoCredentials && c.Matrix == nil && c.MatrixFile == "":
@@ -134,6 +145,11 @@ func (c Config) Validate() error {
 	case c.Replicas < 0 || c.Replicas > booths.MaxReplicas:
 		return fmt.Errorf("%w: --replicas must be 1 to %d (1 on a single server, 3 on a cluster), got %d",
 			ErrConfig, booths.MaxReplicas, c.Replicas)
+	}
+	if c.Sidecar != nil {
+		if err := c.Sidecar.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {

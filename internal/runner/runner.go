@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/sidecar"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -25,6 +26,7 @@ type Runner struct {
 	cfg     Config
 	members []*mesh.Mesh
 	booths  []*rpc.Booth
+	sidecar *sidecar.Sidecar // nil unless Config.Sidecar
 	metrics *mesh.Metrics
 	server  *metricsServer // nil without MetricsListen
 }
@@ -75,6 +77,12 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, err
 		}
 	}
+	if cfg.Sidecar != nil {
+		if err := r.startSidecar(ctx, mx); err != nil {
+			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
+		}
+		return r, nil
+	}
 	for _, name := range names {
 		if err := r.start(ctx, name, mx, bcfg); err != nil {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
@@ -84,20 +92,56 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// start joins the mesh as booth and starts it.
-func (r *Runner) start(ctx context.Context, booth string, mx *matrix.Matrix, bcfg booths.Config) error {
+// join connects to the mesh as identity, measured in the runner's metrics.
+func (r *Runner) join(ctx context.Context, identity, connName string, mx *matrix.Matrix) (*mesh.Mesh, error) {
 	cfg := r.cfg
 	member, err := mesh.Connect(ctx, mesh.Config{
-		Identity: booth, Credentials: cfg.Credentials, Matrix: mx, NATSURL: cfg.NATSURL,
+		Identity: identity, Credentials: cfg.Credentials, Matrix: mx, NATSURL: cfg.NATSURL,
 		Instance: cfg.InstanceName, Metrics: r.metrics, Logger: cfg.Logger,
 		DrainTimeout: cfg.DrainTimeout, FlushTimeout: cfg.FlushTimeout,
-		NATSOptions:           []nats.Option{nats.Name("booth-runner/" + booth)},
+		NATSOptions:           []nats.Option{nats.Name(connName)},
 		InsecureNoCredentials: cfg.InsecureNoCredentials,
 	})
 	if err != nil {
-		return credentialsHint(cfg, fmt.Errorf("%s: %w", booth, err))
+		return nil, credentialsHint(cfg, fmt.Errorf("%s: %w", identity, err))
 	}
 	r.members = append(r.members, member)
+	return member, nil
+}
+
+// startSidecar joins the mesh as the app's identity and starts its sidecar.
+func (r *Runner) startSidecar(ctx context.Context, mx *matrix.Matrix) error {
+	member, err := r.join(ctx, r.cfg.Identity, "booth-runner/sidecar/"+r.cfg.Identity, mx)
+	if err != nil {
+		return err
+	}
+	scfg := *r.cfg.Sidecar
+	if scfg.Logger == nil {
+		scfg.Logger = r.cfg.Logger
+	}
+	if r.sidecar, err = sidecar.Start(ctx, member, scfg); err != nil {
+		return fmt.Errorf("sidecar of %s: %w", r.cfg.Identity, err)
+	}
+	r.booths = append(r.booths, r.sidecar.Booth())
+	return nil
+}
+
+// SidecarAddr returns the address of the sidecar's outbound endpoint, or
+// nil when no sidecar runs.
+func (r *Runner) SidecarAddr() net.Addr {
+	if r.sidecar == nil {
+		return nil
+	}
+	return r.sidecar.Addr()
+}
+
+// start joins the mesh as booth and starts it.
+func (r *Runner) start(ctx context.Context, booth string, mx *matrix.Matrix, bcfg booths.Config) error {
+	cfg := r.cfg
+	member, err := r.join(ctx, booth, "booth-runner/"+booth, mx)
+	if err != nil {
+		return err
+	}
 	bcfg.NewBooth = member.NewBooth
 	if cfg.BoothOptions != nil {
 		if bcfg.BoothOptions, err = cfg.BoothOptions(booth); err != nil {
@@ -163,13 +207,20 @@ func (r *Runner) MetricsAddr() net.Addr {
 	return r.server.addr
 }
 
-// Stop closes every booth's membership at once: each drains its booth
-// within the drain timeout (and ctx), publishes the trace events it left
-// (within the flush timeout) and closes its connection; /metrics is served
-// until the last. Requests in flight finish and are answered; new ones go
+// Stop stops the sidecar, if any (its booth drains while the app's
+// outbound calls still go through), then closes every booth's membership at
+// once: each drains its booth within the drain timeout (and ctx), publishes
+// the trace events it left (within the flush timeout) and closes its
+// connection; /metrics is served until the last. Requests in flight finish and are answered; new ones go
 // to other instances.
 func (r *Runner) Stop(ctx context.Context) error {
-	errs := make([]error, len(r.members))
+	var first error
+	if r.sidecar != nil {
+		sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
+		first = r.sidecar.Stop(sctx)
+		cancel()
+	}
+	errs := make([]error, len(r.members), len(r.members)+2)
 	var wg sync.WaitGroup
 	for i, m := range r.members {
 		wg.Go(func() {
@@ -184,5 +235,5 @@ func (r *Runner) Stop(ctx context.Context) error {
 		errs = append(errs, r.server.stop(sctx))
 		cancel()
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, first)...)
 }

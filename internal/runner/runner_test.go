@@ -25,6 +25,7 @@ import (
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/internal/sidecar"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -146,7 +147,11 @@ func TestValidate(t *testing.T) {
 	}{
 		{"demo", runner.Config{InsecureNoCredentials: true, Demo: true}, ""},
 		{"two booths", runner.Config{InsecureNoCredentials: true, Booths: []string{"payment", "audit-log"}}, ""},
-		{"nothing", runner.Config{InsecureNoCredentials: true}, "give --demo or --booth NAME (one of fee-calc, payment"},
+		{"nothing", runner.Config{InsecureNoCredentials: true}, "give --demo, --booth NAME (one of fee-calc, payment"},
+		{"sidecar with demo", runner.Config{InsecureNoCredentials: true, Demo: true, Identity: "clerk", Sidecar: &sidecar.Config{}}, "do not combine it with --demo"},
+		{"sidecar without identity", runner.Config{InsecureNoCredentials: true, Sidecar: &sidecar.Config{}}, "--sidecar needs --identity"},
+		{"identity without sidecar", runner.Config{InsecureNoCredentials: true, Demo: true, Identity: "clerk"}, "--identity only applies with --sidecar"},
+		{"sidecar without an app", runner.Config{InsecureNoCredentials: true, Identity: "clerk", Sidecar: &sidecar.Config{}}, "--app-url is required"},
 		{"unknown", runner.Config{InsecureNoCredentials: true, Booths: []string{"fee-calc", "astrologer"}}, `unknown booth "astrologer": known booths are fee-calc, payment, license-printer, audit-log`},
 		{"twice", runner.Config{InsecureNoCredentials: true, Booths: []string{"payment", "payment"}}, `"payment" is given twice`},
 		{"demo and booth", runner.Config{InsecureNoCredentials: true, Demo: true, Booths: []string{"payment"}}, "do not combine"},
