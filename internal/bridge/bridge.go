@@ -28,6 +28,7 @@ type Bridge struct {
 	client  *rpc.Client
 	metrics *metrics.Metrics
 	disc    *discovery
+	screen  *trace.Screen // what the trace readers withhold
 
 	metricsHandler, uiHandler http.Handler
 	log                       *slog.Logger
@@ -63,8 +64,9 @@ func New(cfg Config, nc *nats.Conn) (*Bridge, error) {
 		cfg: cfg, nc: nc, js: js, client: client, metrics: m, log: cfg.Logger,
 		disc:           newDiscovery(nc, &cfg),
 		metricsHandler: m.Handler(), uiHandler: ui.Handler(),
-		maxBody: cfg.MaxBodyBytes,
+		maxBody: cfg.MaxBodyBytes, screen: trace.NewScreen(cfg.Logger),
 	}
+	m.TraceScreen(b.screen)
 	if limit := nc.MaxPayload() - headerRoom; limit > 0 && b.maxBody > limit {
 		b.log.Debug("request body limit lowered to fit the NATS max payload", "configured", cfg.MaxBodyBytes, "limit", limit)
 		b.maxBody = limit
