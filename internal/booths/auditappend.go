@@ -38,22 +38,35 @@ const (
 // re-reads the tail and tries again. Appends of one instance take turns, so
 // they do not race each other; the tail of its last append is kept, so an
 // instance appending alone reads nothing before it publishes.
+//
+// Each time it reads the tail, it checks it as the verifier does (see
+// checkTail) and reports what is wrong (chainWatch). It appends on a broken
+// chain rather than refuse: a refusal would let anyone who can publish one
+// record on the audit subject stop every license being issued, and would
+// keep nothing that appending loses. A record after a tail it cannot link
+// to by hash (foreign or edited) names the break (Break) and pins the
+// tail's stored bytes (PrevHash is their StoredHash), so the chain's
+// integrity resumes right after the break, which stays in the stream for
+// the verifier to report.
 type auditChain struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	log    *slog.Logger
+	watch  *chainWatch
 
 	turn chan struct{} // holds a token while an append runs
 
 	// The tail as this instance last saw it; read and written only while
-	// holding turn.
+	// holding turn. tailHash is what the next record names as PrevHash,
+	// tailBreak the break it names, if any.
 	tailKnown bool
 	tailSeq   uint64
 	tailHash  string
+	tailBreak *ChainBreak
 }
 
-func newAuditChain(js jetstream.JetStream, stream jetstream.Stream, log *slog.Logger) *auditChain {
-	return &auditChain{js: js, stream: stream, log: log, turn: make(chan struct{}, 1)}
+func newAuditChain(js jetstream.JetStream, stream jetstream.Stream, log *slog.Logger, watch *chainWatch) *auditChain {
+	return &auditChain{js: js, stream: stream, log: log, watch: watch, turn: make(chan struct{}, 1)}
 }
 
 // appended is the outcome of an append: the record's sequence, and whether
@@ -116,7 +129,7 @@ func (c *auditChain) try(ctx context.Context, rec *AuditRecord) (appended, error
 			return appended{}, err
 		}
 	}
-	rec.PrevHash = c.tailHash
+	rec.PrevHash, rec.Break = c.tailHash, c.tailBreak
 	rec.Hash = rec.ChainHash()
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -139,30 +152,85 @@ func (c *auditChain) try(ctx context.Context, rec *AuditRecord) (appended, error
 		c.tailKnown = false
 		return appended{seq: ack.Sequence, duplicate: true}, nil
 	}
-	c.tailSeq, c.tailHash = ack.Sequence, rec.Hash
+	c.tailSeq, c.tailHash, c.tailBreak = ack.Sequence, rec.Hash, nil
 	return appended{seq: ack.Sequence}, nil
 }
 
-// readTail reads the last record of the stream (none: sequence 0, no hash).
+// readTail reads the last record of the stream (none: sequence 0, no
+// hash), checks it, and sets what the next record links to.
 func (c *auditChain) readTail(ctx context.Context) error {
 	rctx, cancel := context.WithTimeout(ctx, auditAttemptTimeout)
 	defer cancel()
 	msg, err := c.stream.GetLastMsgForSubject(rctx, AuditSubject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		c.tailKnown, c.tailSeq, c.tailHash = true, 0, ""
+		if err := c.checkState(rctx); err != nil {
+			return err
+		}
+		c.tailKnown, c.tailSeq, c.tailHash, c.tailBreak = true, 0, "", nil
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	var last AuditRecord
-	if err := json.Unmarshal(msg.Data, &last); err != nil {
-		// The chain is already broken there (a verifier reports it); new
-		// records still get stored, chained from this point on.
-		c.log.Error("last audit record is unreadable; chaining the next one from it without a hash",
-			"seq", msg.Sequence, "error", err)
+	tail, err := c.checkTail(rctx, msg)
+	if err != nil {
+		return err
 	}
-	c.tailKnown, c.tailSeq, c.tailHash = true, msg.Sequence, last.Hash
+	c.tailKnown, c.tailSeq, c.tailHash, c.tailBreak = true, msg.Sequence, tail.Record.Hash, nil
+	if p := tail.Problem; p != nil {
+		c.tailHash, c.tailBreak = StoredHash(msg.Data), &ChainBreak{Seq: msg.Sequence, Kind: p.Kind}
+	}
+	return nil
+}
+
+// checkTail checks the tail record msg on its own and its link to the
+// record before it, and the stream's state, reporting what is wrong.
+func (c *auditChain) checkTail(ctx context.Context, msg *jetstream.RawStreamMsg) (Stored, error) {
+	tail := CheckStored(msg.Sequence, msg.Data)
+	if p := tail.Problem; p != nil {
+		c.watch.report("", *p)
+	}
+	if tail.Problem == nil || tail.Problem.Kind == ChainEdited {
+		var prev *Stored
+		if msg.Sequence > 1 {
+			pm, err := c.stream.GetMsg(ctx, msg.Sequence-1)
+			switch {
+			case errors.Is(err, jetstream.ErrMsgNotFound): // a gap: checkState reports it
+			case err != nil:
+				return tail, err
+			default:
+				st := CheckStored(pm.Sequence, pm.Data)
+				prev = &st
+			}
+		}
+		if p := CheckLink(prev, tail); p != nil {
+			c.watch.report("", *p)
+		}
+	}
+	return tail, c.checkState(ctx)
+}
+
+// checkState reports the records missing from the stream: before its
+// first sequence, or deleted between its first and last.
+func (c *auditChain) checkState(ctx context.Context) error {
+	info, err := c.stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	st := info.State
+	if st.Msgs == 0 && st.LastSeq > 0 {
+		c.watch.report("", ChainProblem{Seq: 1, Last: st.LastSeq, Kind: ChainGap,
+			Reason: fmt.Sprintf("the stream holds no record, but %d were written", st.LastSeq)})
+		return nil
+	}
+	if st.FirstSeq > 1 {
+		c.watch.report("", ChainProblem{Seq: 1, Last: st.FirstSeq - 1, Kind: ChainGap,
+			Reason: fmt.Sprintf("the stream starts at sequence %d: the records before it were removed", st.FirstSeq)})
+	}
+	if st.NumDeleted > 0 {
+		c.watch.report(fmt.Sprint(st.NumDeleted), ChainProblem{Seq: st.FirstSeq, Last: st.LastSeq, Kind: ChainGap,
+			Reason: fmt.Sprintf("%d records between sequences %d and %d were deleted", st.NumDeleted, st.FirstSeq, st.LastSeq)})
+	}
 	return nil
 }
 

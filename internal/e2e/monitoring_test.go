@@ -65,7 +65,8 @@ func TestMetricsCountAverysCalls(t *testing.T) {
 			t.Errorf("bridge /metrics lacks %s", want)
 		}
 	}
-	for _, want := range []string{`hms_svc_trace_events_published_total{emitter="audit-log"}`, `hms_svc_booth_requests_in_flight{service="payment"} 0`} {
+	for _, want := range []string{`hms_svc_trace_events_published_total{emitter="audit-log"}`, `hms_svc_booth_requests_in_flight{service="payment"} 0`,
+		`hms_svc_audit_chain_problems_total{kind="foreign"} 0`, `hms_svc_audit_chain_problems_total{kind="gap"} 0`} {
 		if !strings.Contains(string(boothRunner), want) {
 			t.Errorf("booth-runner /metrics lacks %s", want)
 		}
