@@ -39,7 +39,9 @@ func (b *Bridge) limitHeaders(limit int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n := headerListSize(r); n > limit {
 			r = b.withTraceID(w, r)
-			w.Header().Set("Connection", "close")
+			if r.ProtoMajor == 1 {
+				w.Header().Set("Connection", "close") // a client this far off the limit is not reused
+			}
 			b.writeError(w, r, rpc.Errorf(codeHeaderTooLarge,
 				"request header fields are too large: %d bytes as a header list (names, values and %d per field), the limit is %d",
 				n, headerFieldOverhead, limit))
