@@ -14,8 +14,11 @@ import (
 const auditUsage = `usage: meshctl audit <command> [flags]
 
 commands:
-  verify   check the AUDIT stream's hash chain from its first record to its last;
-           exit 1 when a record is missing, altered or does not link
+  verify   check the AUDIT stream's hash chain from its first record to its last,
+           one line per problem naming its sequence and kind: foreign (a record
+           audit-log did not write), edited (does not match its hash), restart
+           (a new chain after the first record), gap (records missing, or a
+           link that does not hold); exit 1 when there is any
 
 verify connects with --nats URL (nats://127.0.0.1:4222), --mesh-dir (.mesh) and
 --as IDENTITY (inspector, whose grant lets it read AUDIT).

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
@@ -90,6 +93,68 @@ func TestAuditVerifyOnTheSecureMesh(t *testing.T) {
 	out, code = meshctl(t, append([]string{"audit", "verify", "--as", "gateway", "--timeout", "2s"}, conn...)...)
 	if code != 1 || !strings.Contains(out, "the server refused gateway: nats: permissions violation") {
 		t.Errorf("as gateway: exit %d %q, want 1 naming the refused permission", code, out)
+	}
+}
+
+// Every kind of tamper a holder of audit-log's credentials can make on the
+// audit subject is reported by meshctl audit verify, one line each naming
+// the sequence and the kind, with exit 1; the records the booth appends
+// after each are sound.
+func TestAuditVerifyNamesEveryTamper(t *testing.T) {
+	srv, dir := secureTraceMesh(t)
+	conn := []string{"--nats", srv.ClientURL(), "--mesh-dir", dir}
+	opts, err := mesh.Credentials{Dir: dir}.NATSOptions("audit-log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(natstest.Connect(t, srv, opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// seal makes a record as audit-log would after the stream's tail, then
+	// passes it through change.
+	seal := func(change func(rec *booths.AuditRecord)) []byte {
+		st, err := js.Stream(t.Context(), booths.AuditStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := st.GetMsg(t.Context(), st.CachedInfo().State.LastSeq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tail booths.AuditRecord
+		if err := json.Unmarshal(last.Data, &tail); err != nil {
+			t.Fatal(err)
+		}
+		rec := booths.AuditRecord{ID: "forged", RequestID: "forged", Action: "license-issued", DocID: "forged",
+			UserMasked: "***-**-0000", UserHash: "ab12", RecordedAt: "2025-01-02T03:04:05Z", PrevHash: tail.Hash}
+		rec.Hash = rec.ChainHash()
+		change(&rec)
+		data, _ := json.Marshal(rec)
+		return data
+	}
+	recordAudits(t, srv, dir, 3)
+	for _, tamper := range []func() []byte{
+		func() []byte { return []byte(`{"id":"forged","user_masked":"***-**-0000"}`) },                           // 4: foreign
+		func() []byte { return seal(func(r *booths.AuditRecord) { r.Fee = 1000 }) },                              // 6: edited
+		func() []byte { return seal(func(r *booths.AuditRecord) { r.PrevHash = ""; r.Hash = r.ChainHash() }) },   // 8: restart
+		func() []byte { return seal(func(r *booths.AuditRecord) { r.PrevHash = "00"; r.Hash = r.ChainHash() }) }, // 10: gap
+	} {
+		if _, err := js.Publish(t.Context(), booths.AuditSubject, tamper()); err != nil {
+			t.Fatal(err)
+		}
+		recordAudits(t, srv, dir, 1)
+	}
+	out, code := meshctl(t, append([]string{"audit", "verify"}, conn...)...)
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if parts := strings.SplitN(l, ": ", 3); len(parts) == 3 && strings.HasPrefix(l, "seq ") {
+			lines = append(lines, parts[0]+": "+parts[1]) // "seq N: kind"
+		}
+	}
+	want := []string{"seq 4: foreign", "seq 6: edited", "seq 8: restart", "seq 10: gap"}
+	if code != 1 || !slices.Equal(lines, want) || !strings.Contains(out, "BROKEN: 1 foreign, 1 edited, 1 restart, 1 gap") {
+		t.Errorf("exit %d, problem lines %q:\n%s\nwant 1 and %q", code, lines, out, want)
 	}
 }
 

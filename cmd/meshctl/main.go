@@ -2,8 +2,9 @@
 // configuration, its readiness, its traces and its audit chain:
 //
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
-//	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH]
-//	                    [--cluster-size N --cluster-node I] [--write-deployments DIR]
+//	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH] [--host H]
+//	                    [--port 4222] [--route-port 6222] [--http-port P] [--server-name N] [--store-dir D]
+//	                    [--cluster-size N --cluster-node I | --routes URL,...] [--write-deployments DIR]
 //	meshctl ready [--bridge https://127.0.0.1:8443] [--dir .mesh] [--identity gateway]
 //	              [--timeout 30s] [--service NAME]...
 //	meshctl trace tail [--since 5m] [--count N] | show ID   [--nats URL] [--mesh-dir .mesh] [--as inspector]

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/nats-io/nats-server/v2/server"
 )
 
 const matrixPath = "../../deployments/matrix.yaml"
@@ -84,15 +82,7 @@ func TestNATSConfigPrintsAConfigTheServerTakes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("nats-config: %d %s", code, conf)
 	}
-	path := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	opts, err := server.ProcessConfigFile(path)
-	if err != nil {
-		t.Fatalf("nats-server refuses the printed config: %v", err)
-	}
-	if len(opts.Nkeys) != 7 {
+	if opts := serverOptions(t, conf); len(opts.Nkeys) != 7 {
 		t.Errorf("config has %d NKey users, want 7", len(opts.Nkeys))
 	}
 }

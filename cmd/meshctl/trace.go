@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -69,7 +70,7 @@ func runTraceTail(args []string, stdout, stderr io.Writer) error {
 	if *since > 0 {
 		from = time.Now().Add(-*since)
 	}
-	return conn.explain(tracecli.Tail(ctx, js, from, *count, stdout))
+	return conn.explain(tracecli.Tail(ctx, js, from, *count, stdout, screenOn(stderr)))
 }
 
 func runTraceShow(args []string, stdout, stderr io.Writer) error {
@@ -107,5 +108,11 @@ func runTraceShow(args []string, stdout, stderr io.Writer) error {
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	return conn.explain(tracecli.Show(ctx, js, id, stdout))
+	return conn.explain(tracecli.Show(ctx, js, id, stdout, screenOn(stderr)))
+}
+
+// screenOn makes the trace readers say on w (at most once a minute) which
+// stored events they withheld because their emitter may not have made them.
+func screenOn(w io.Writer) trace.ReadOption {
+	return trace.WithScreen(trace.NewScreen(slog.New(slog.NewTextHandler(w, nil))))
 }

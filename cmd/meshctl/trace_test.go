@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -166,5 +167,37 @@ func TestTraceNamesAnUnreachableServer(t *testing.T) {
 	out, code := meshctl(t, "trace", "show", "4bf92f3577b34da6a3ce929d0e0e4736", "--nats", "nats://127.0.0.1:1", "--mesh-dir", dir)
 	if code != 1 || !strings.Contains(out, "nats://127.0.0.1:1") || !strings.Contains(out, nats.ErrNoServers.Error()) {
 		t.Errorf("unreachable server: exit %d %q; want exit 1 naming it", code, out)
+	}
+}
+
+// An event fee-calc publishes on its own trace subject claiming to be
+// payment's handling of /refund, inside a real trace, is not shown by
+// meshctl trace show or tail; meshctl says on stderr that it withheld it.
+func TestTraceCommandsWithholdForgedEvents(t *testing.T) {
+	srv, dir := secureTraceMesh(t)
+	id := bridgeHops(t, srv, dir)
+	now := time.Now().UTC()
+	forged := trace.Event{
+		TraceID: id, SpanID: trace.SpanID{0xf0, 1}, Kind: trace.KindServer, Caller: "gateway",
+		Service: "payment", Path: "/refund", Attempt: 1, Start: now, Stop: now,
+	}
+	data, err := json.Marshal(map[string]any{"v": trace.BatchVersion, "events": []trace.Event{forged}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jsAs(t, srv, dir, "fee-calc").Publish(t.Context(), "svc.trace.fee-calc", data); err != nil {
+		t.Fatalf("fee-calc publishing on its own trace subject: %v", err)
+	}
+	bridgeHops(t, srv, dir) // two more events, after the forged one
+	conn := []string{"--nats", srv.ClientURL(), "--mesh-dir", dir}
+	for _, args := range [][]string{
+		{"trace", "show", id.String()},
+		{"trace", "tail", "--since", "1m", "--count", "4"},
+	} {
+		out, code := meshctl(t, append(args, conn...)...)
+		if code != 0 || strings.Contains(out, "-> payment /refund") || !strings.Contains(out, "bridge -> fee-calc /calculate") ||
+			!strings.Contains(out, "trace events withheld") || !strings.Contains(out, "reason=server_span_of_another_service") {
+			t.Errorf("meshctl %v: exit %d:\n%s\nwant 0, the bridge's hops and not the forged one, and a line saying it was withheld", args, code, out)
+		}
 	}
 }

@@ -1,10 +1,7 @@
 package auditchain
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
 )
@@ -28,14 +25,14 @@ func Check(stream string, lastSeq uint64, entries []Entry) Report {
 	return c.finish(lastSeq)
 }
 
-// checker follows the chain one entry at a time.
+// checker follows the chain one entry at a time, with the checks audit-log
+// makes of the tail it appends to (booths.CheckStored, booths.CheckLink).
 type checker struct {
-	r        Report
-	prevSeq  uint64
-	prevHash string
-	// linkable says whether prevHash is the hash the next record must
-	// name: the entry before it was read and readable.
-	linkable bool
+	r       Report
+	prevSeq uint64
+	// prev is the entry just before the next one, nil when that one is
+	// missing (a gap) or none was read yet.
+	prev *booths.Stored
 }
 
 func (c *checker) add(e Entry) {
@@ -45,50 +42,35 @@ func (c *checker) add(e Entry) {
 		if e.Seq > 1 {
 			c.gap(1, e.Seq-1)
 		}
-		c.linkable = e.Seq == 1 // the first record links to nothing: ""
 	case e.Seq <= c.prevSeq:
-		c.problem(e.Seq, fmt.Sprintf("read out of order, after sequence %d", c.prevSeq))
+		c.problem(booths.ChainProblem{Seq: e.Seq, Kind: booths.ChainGap,
+			Reason: fmt.Sprintf("read out of order, after sequence %d", c.prevSeq)})
 		return
 	case e.Seq != c.prevSeq+1:
 		c.gap(c.prevSeq+1, e.Seq-1)
-		c.linkable = false
+		c.prev = nil
 	}
 	c.r.Count++
 	c.r.LastSeq, c.prevSeq = e.Seq, e.Seq
 
-	rec, err := decode(e.Data)
-	if err != nil {
-		c.problem(e.Seq, "unreadable record: "+err.Error())
-		c.linkable = false
-		return
+	st := booths.CheckStored(e.Seq, e.Data)
+	if st.Problem != nil {
+		c.problem(*st.Problem)
 	}
-	switch {
-	case rec.Hash == "":
-		c.problem(e.Seq, "record has no hash: it is not chained")
-	case rec.Hash != rec.ChainHash():
-		c.problem(e.Seq, "altered: the content does not match the record's hash")
-	default:
-		if canon, _ := json.Marshal(rec); !bytes.Equal(canon, e.Data) {
-			c.problem(e.Seq, "altered: the stored bytes are not the record's canonical encoding")
+	// A record unreadable or missing fields has no link to check; any
+	// other is checked against the one before, altered or not: a record
+	// rewritten with a fresh hash is caught by the next link.
+	if st.Problem == nil || st.Problem.Kind == booths.ChainEdited {
+		if p := booths.CheckLink(c.prev, st); p != nil {
+			c.problem(*p)
 		}
 	}
-	if c.linkable && rec.PrevHash != c.prevHash {
-		if e.Seq == 1 {
-			c.problem(e.Seq, "the first record names a previous hash")
-		} else {
-			c.problem(e.Seq, fmt.Sprintf("prev_hash does not link to the hash of sequence %d", e.Seq-1))
-		}
-	}
-	// The next record must name the hash this one carries, altered or not:
-	// a record rewritten with a fresh hash is caught by the next link.
-	c.prevHash, c.linkable = rec.Hash, true
+	c.prev = &st
 }
 
 func (c *checker) gap(from, to uint64) { c.r.Gaps = append(c.r.Gaps, Gap{From: from, To: to}) }
 
-func (c *checker) problem(seq uint64, reason string) {
-	c.r.Problems = append(c.r.Problems, Problem{Seq: seq, Reason: reason})
-}
+func (c *checker) problem(p booths.ChainProblem) { c.r.Problems = append(c.r.Problems, p) }
 
 // finish closes the report of a stream whose last sequence is lastSeq.
 func (c *checker) finish(lastSeq uint64) Report {
@@ -96,19 +78,4 @@ func (c *checker) finish(lastSeq uint64) Report {
 		c.gap(c.prevSeq+1, lastSeq)
 	}
 	return c.r
-}
-
-// decode reads one audit record, refusing fields an AuditRecord does not
-// have: a field slipped into a stored record is an alteration.
-func decode(data []byte) (booths.AuditRecord, error) {
-	var rec booths.AuditRecord
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return rec, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return rec, fmt.Errorf("data after the record")
-	}
-	return rec, nil
 }

@@ -2,49 +2,18 @@ package auditchain_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/auditchain"
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
-	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
-
-// writeRecords runs an audit-log booth on nc and records n audit records
-// through it.
-func writeRecords(t *testing.T, nc *nats.Conn, n int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	b, err := booths.Start(ctx, nc, "audit-log", booths.Config{
-		AuditKey: []byte("test-audit-key-0123456789"), Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Stop(context.Background()) })
-	client, err := rpc.NewClient(nc, rpc.WithAttemptTimeout(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		req := booths.RecordRequest{User: "123-45-6789", Fee: 125, DocID: fmt.Sprintf("doc-%d", i)}
-		if err := client.Call(ctx, "audit-log", "/record", req, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // copyStream copies AUDIT into a new stream name (on subject
 // name.records), passing each record through alter first, and returns it.
@@ -87,7 +56,7 @@ func TestVerifyTheAuditStream(t *testing.T) {
 		}
 	})
 
-	writeRecords(t, nc, 12)
+	startAuditLog(t, s, nil).record(t, 12)
 
 	t.Run("intact", func(t *testing.T) {
 		var out bytes.Buffer
@@ -138,7 +107,7 @@ func TestVerifyTheAuditStream(t *testing.T) {
 		if got.Count != 8 || got.FirstSeq != 2 || got.LastSeq != 11 || !slices.Equal(got.Gaps, wantGaps) || len(got.Problems) != 0 {
 			t.Errorf("got %+v, want 8 records 2-11 with gaps %v", got, wantGaps)
 		}
-		if s := got.String(); !strings.Contains(s, "gap: sequences 7 to 8 are missing (2 records)") {
+		if s := got.String(); !strings.Contains(s, "seq 7-8: gap: 2 records are missing") {
 			t.Errorf("report lacks the gap:\n%s", s)
 		}
 	})

@@ -38,22 +38,35 @@ const (
 // re-reads the tail and tries again. Appends of one instance take turns, so
 // they do not race each other; the tail of its last append is kept, so an
 // instance appending alone reads nothing before it publishes.
+//
+// Each time it reads the tail, it checks it as the verifier does (see
+// checkTail) and reports what is wrong (chainWatch). It appends on a broken
+// chain rather than refuse: a refusal would let anyone who can publish one
+// record on the audit subject stop every license being issued, and would
+// keep nothing that appending loses. A record after a tail it cannot link
+// to by hash (foreign or edited) names the break (Break) and pins the
+// tail's stored bytes (PrevHash is their StoredHash), so the chain's
+// integrity resumes right after the break, which stays in the stream for
+// the verifier to report.
 type auditChain struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	log    *slog.Logger
+	watch  *chainWatch
 
 	turn chan struct{} // holds a token while an append runs
 
 	// The tail as this instance last saw it; read and written only while
-	// holding turn.
+	// holding turn. tailHash is what the next record names as PrevHash,
+	// tailBreak the break it names, if any.
 	tailKnown bool
 	tailSeq   uint64
 	tailHash  string
+	tailBreak *ChainBreak
 }
 
-func newAuditChain(js jetstream.JetStream, stream jetstream.Stream, log *slog.Logger) *auditChain {
-	return &auditChain{js: js, stream: stream, log: log, turn: make(chan struct{}, 1)}
+func newAuditChain(js jetstream.JetStream, stream jetstream.Stream, log *slog.Logger, watch *chainWatch) *auditChain {
+	return &auditChain{js: js, stream: stream, log: log, watch: watch, turn: make(chan struct{}, 1)}
 }
 
 // appended is the outcome of an append: the record's sequence, and whether
@@ -116,7 +129,7 @@ func (c *auditChain) try(ctx context.Context, rec *AuditRecord) (appended, error
 			return appended{}, err
 		}
 	}
-	rec.PrevHash = c.tailHash
+	rec.PrevHash, rec.Break = c.tailHash, c.tailBreak
 	rec.Hash = rec.ChainHash()
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -139,31 +152,8 @@ func (c *auditChain) try(ctx context.Context, rec *AuditRecord) (appended, error
 		c.tailKnown = false
 		return appended{seq: ack.Sequence, duplicate: true}, nil
 	}
-	c.tailSeq, c.tailHash = ack.Sequence, rec.Hash
+	c.tailSeq, c.tailHash, c.tailBreak = ack.Sequence, rec.Hash, nil
 	return appended{seq: ack.Sequence}, nil
-}
-
-// readTail reads the last record of the stream (none: sequence 0, no hash).
-func (c *auditChain) readTail(ctx context.Context) error {
-	rctx, cancel := context.WithTimeout(ctx, auditAttemptTimeout)
-	defer cancel()
-	msg, err := c.stream.GetLastMsgForSubject(rctx, AuditSubject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		c.tailKnown, c.tailSeq, c.tailHash = true, 0, ""
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var last AuditRecord
-	if err := json.Unmarshal(msg.Data, &last); err != nil {
-		// The chain is already broken there (a verifier reports it); new
-		// records still get stored, chained from this point on.
-		c.log.Error("last audit record is unreadable; chaining the next one from it without a hash",
-			"seq", msg.Sequence, "error", err)
-	}
-	c.tailKnown, c.tailSeq, c.tailHash = true, msg.Sequence, last.Hash
-	return nil
 }
 
 // giveUp is the error of an append that ran out of time: 504 when the

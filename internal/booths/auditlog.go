@@ -60,10 +60,23 @@ type AuditRecord struct {
 	UserHash    string  `json:"user_hash"`
 	RecordedAt  string  `json:"recorded_at"`
 	// PrevHash is the Hash of the record before this one in AuditStream,
-	// "" for the first: the records form a hash chain.
+	// "" for the first: the records form a hash chain. After a break (see
+	// Break) it is the StoredHash of the record before.
 	PrevHash string `json:"prev_hash"`
+	// Break, when set, says the record before this one is not a record of
+	// the chain (ChainForeign or ChainEdited): audit-log found it at the
+	// tail and continued the chain over it, pinning its stored bytes in
+	// PrevHash, rather than linking to a hash it cannot trust.
+	Break *ChainBreak `json:"break,omitempty"`
 	// Hash is this record's ChainHash.
 	Hash string `json:"hash,omitempty"`
+}
+
+// ChainBreak names the record a chain continues over: its sequence and
+// what is wrong with it.
+type ChainBreak struct {
+	Seq  uint64    `json:"seq"`
+	Kind ChainKind `json:"kind"`
 }
 
 // recordInput decodes /record with pointers, to tell a missing field from a
@@ -111,7 +124,11 @@ func startAuditLog(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, 
 		return nil, fmt.Errorf("audit-log: creating stream %s: %w", AuditStream, err)
 	}
 	key := append([]byte(nil), cfg.AuditKey...)
-	chain := newAuditChain(js, stream, cfg.logger())
+	watch, err := newChainWatch(cfg.Metrics, cfg.logger())
+	if err != nil {
+		return nil, err
+	}
+	chain := newAuditChain(js, stream, cfg.logger(), watch)
 	return newBooth(nc, cfg, "audit-log", "Append-only audit records; SSNs masked and hashed", "/record",
 		record(chain, stream, key, cfg.logger()), extras{})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -35,6 +37,9 @@ type Config struct {
 	// Instance names this instance in discovery metadata ("instance");
 	// optional.
 	Instance string
+	// Metrics, when set, is where the booths register their own metrics
+	// (audit-log's hms_svc_audit_chain_problems_total).
+	Metrics prometheus.Registerer
 	// Replicas is how many copies JetStream keeps of the booths' stores
 	// (the AUDIT stream, the PAYMENTS ledger, the LICENSES store): 1 on a
 	// single server, 3 on a cluster; 0 means 1. A store that already has

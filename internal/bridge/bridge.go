@@ -41,6 +41,7 @@ type Bridge struct {
 	client   *rpc.Client
 	tracer   trace.Emitter
 	disc     *discovery
+	screen   *trace.Screen // what the trace readers withhold
 
 	metricsHandler, uiHandler http.Handler
 	log                       *slog.Logger
@@ -66,8 +67,9 @@ func New(cfg Config, member Member) (*Bridge, error) {
 		cfg: cfg, identity: member.Identity(), nc: nc, js: js, client: member.Client(), tracer: member.Tracer(),
 		log: cfg.Logger, disc: newDiscovery(nc, &cfg),
 		metricsHandler: member.Metrics().Handler(), uiHandler: ui.Handler(),
-		maxBody: cfg.MaxBodyBytes,
+		maxBody: cfg.MaxBodyBytes, screen: trace.NewScreen(cfg.Logger),
 	}
+	member.Metrics().TraceScreen(b.screen)
 	if limit := nc.MaxPayload() - headerRoom; limit > 0 && b.maxBody > limit {
 		b.log.Debug("request body limit lowered to fit the NATS max payload", "configured", cfg.MaxBodyBytes, "limit", limit)
 		b.maxBody = limit

@@ -145,16 +145,27 @@ func member(t *testing.T, s *server.Server, identity string) *mesh.Mesh {
 func h2cClient(t *testing.T) *http.Client {
 	var p http.Protocols
 	p.SetUnencryptedHTTP2(true)
-	c := &http.Client{Transport: &http.Transport{Protocols: &p}, Timeout: 10 * time.Second}
-	t.Cleanup(c.CloseIdleConnections)
-	return c
+	return protoClient(t, &p, nil)
 }
 
 // tlsClient speaks HTTP/2 over TLS only.
 func tlsClient(t *testing.T, cfg *tls.Config) *http.Client {
 	var p http.Protocols
 	p.SetHTTP2(true)
-	c := &http.Client{Transport: &http.Transport{Protocols: &p, TLSClientConfig: cfg}, Timeout: 10 * time.Second}
+	return protoClient(t, &p, cfg)
+}
+
+// h1Client speaks HTTP/1.1 only.
+func h1Client(t *testing.T) *http.Client {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	return protoClient(t, &p, nil)
+}
+
+// protoClient speaks the protocols p, over TLS with cfg when not nil; its
+// idle connections close when the test ends.
+func protoClient(t *testing.T, p *http.Protocols, cfg *tls.Config) *http.Client {
+	c := &http.Client{Transport: &http.Transport{Protocols: p, TLSClientConfig: cfg}, Timeout: 10 * time.Second}
 	t.Cleanup(c.CloseIdleConnections)
 	return c
 }

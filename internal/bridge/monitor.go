@@ -48,9 +48,11 @@ func (b *Bridge) serveMonitoring(w http.ResponseWriter, r *http.Request, p strin
 // MonitorHandler returns the handler of the monitoring listener: the health
 // probes and the read-only monitoring endpoints (see serveMonitoring), with
 // no authentication, for a browser or a Prometheus server on this machine.
-// It makes no call and serves no license; anything else is 404.
+// It makes no call and serves no license; anything else is 404. It answers
+// only requests for a loopback host from no page or a loopback page
+// (loopbackOnly), so that a web page cannot read it through DNS rebinding.
 func (b *Bridge) MonitorHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return b.loopbackOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = b.withTraceID(w, r)
 		p := r.URL.EscapedPath()
 		switch {
@@ -63,5 +65,5 @@ func (b *Bridge) MonitorHandler() http.Handler {
 			b.writeError(w, r, rpc.Errorf(rpc.CodeNotFound,
 				"%s is not served on the monitoring listener, which only reads (/ui, /v1/services, /v1/breakers, /v1/traces/live, /v1/traces/{trace_id}, /metrics, /healthz, /readyz); calls go to the HTTPS listener", p))
 		}
-	})
+	}))
 }

@@ -77,7 +77,7 @@ func (b *Bridge) serve(ctx context.Context, ln net.Listener, srv *http.Server) e
 
 // server returns an http.Server of h with the bridge's limits: HTTPS with
 // HTTP/2 when secure, cleartext HTTP/2 otherwise, and HTTP/1.1 unless
-// DisableHTTP1. Requests carry serveCtx (serveCtxKey), which ends their
+// DisableHTTP1; one header limit for every protocol (limitHeaders). Requests carry serveCtx (serveCtxKey), which ends their
 // live streams at shutdown.
 func (b *Bridge) server(serveCtx context.Context, h http.Handler, secure bool) *http.Server {
 	protos := new(http.Protocols)
@@ -88,12 +88,12 @@ func (b *Bridge) server(serveCtx context.Context, h http.Handler, secure bool) *
 		protos.SetUnencryptedHTTP2(true)
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           b.limitHeaders(b.cfg.MaxHeaderBytes, h),
 		ReadHeaderTimeout: b.cfg.ReadHeaderTimeout,
 		ReadTimeout:       b.cfg.ReadTimeout,
 		WriteTimeout:      b.cfg.WriteTimeout,
 		IdleTimeout:       b.cfg.IdleTimeout,
-		MaxHeaderBytes:    b.cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    serverHeaderBytes(b.cfg.MaxHeaderBytes),
 		Protocols:         protos,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: b.cfg.MaxConcurrentStreams},
 		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),

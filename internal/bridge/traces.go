@@ -19,7 +19,8 @@ const traceLookupTimeout = 10 * time.Second
 type serveCtxKey struct{}
 
 // handleTrace serves GET /v1/traces/{trace_id}: the trace's hops in causal
-// order and its Mermaid sequence diagram. A malformed id is 400, a trace
+// order and its Mermaid sequence diagram, of the events their emitters may
+// have made (trace.MayEmit; the others are counted on b.screen). A malformed id is 400, a trace
 // with no stored hop 404.
 func (b *Bridge) handleTrace(w http.ResponseWriter, r *http.Request, raw string) {
 	id, err := trace.ParseTraceID(raw)
@@ -29,7 +30,7 @@ func (b *Bridge) handleTrace(w http.ResponseWriter, r *http.Request, raw string)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), traceLookupTimeout)
 	defer cancel()
-	events, err := trace.Get(ctx, b.js, id)
+	events, err := trace.Get(ctx, b.js, id, trace.WithScreen(b.screen))
 	if err != nil {
 		b.writeError(w, r, err)
 		return
@@ -37,8 +38,8 @@ func (b *Bridge) handleTrace(w http.ResponseWriter, r *http.Request, raw string)
 	writeJSON(w, http.StatusOK, ui.NewTrace(id, events))
 }
 
-// handleLive serves GET /v1/traces/live[?since=5m]: every trace event, as
-// Server-Sent Events, from since (default: only new ones) until the client
+// handleLive serves GET /v1/traces/live[?since=5m]: every trace event its
+// emitter may have made (as handleTrace), as Server-Sent Events, from since (default: only new ones) until the client
 // goes away or the server shuts down.
 func (b *Bridge) handleLive(w http.ResponseWriter, r *http.Request) {
 	from, err := ui.ParseSince(r.URL.Query().Get("since"), time.Now())
@@ -47,7 +48,7 @@ func (b *Bridge) handleLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	follow := func(ctx context.Context, fn func(trace.Event) error) error {
-		return trace.Follow(ctx, b.js, from, fn)
+		return trace.Follow(ctx, b.js, from, fn, trace.WithScreen(b.screen))
 	}
 	opts := []ui.SSEOption{ui.WithHeartbeat(b.cfg.SSEHeartbeat)}
 	if stop, ok := r.Context().Value(serveCtxKey{}).(context.Context); ok {

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
 	"github.com/hms-svc/hms-svc/internal/promtest"
-	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // plainClient is what a browser on this machine or a Prometheus server
@@ -69,7 +65,8 @@ func TestMetricsCountAverysCalls(t *testing.T) {
 			t.Errorf("bridge /metrics lacks %s", want)
 		}
 	}
-	for _, want := range []string{`hms_svc_trace_events_published_total{emitter="audit-log"}`, `hms_svc_booth_requests_in_flight{service="payment"} 0`} {
+	for _, want := range []string{`hms_svc_trace_events_published_total{emitter="audit-log"}`, `hms_svc_booth_requests_in_flight{service="payment"} 0`,
+		`hms_svc_audit_chain_problems_total{kind="foreign"} 0`, `hms_svc_audit_chain_problems_total{kind="gap"} 0`} {
 		if !strings.Contains(string(boothRunner), want) {
 			t.Errorf("booth-runner /metrics lacks %s", want)
 		}
@@ -86,30 +83,7 @@ func TestLiveStreamDeliversACallWithinASecond(t *testing.T) {
 	gw := httpsClient(t, certOf(t, dir, "gateway"))
 	m.waitForBooths(t, gw)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", m.monitor+"/v1/traces/live", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := plainClient(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Body.Close()
-	if stream.StatusCode != 200 || stream.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("live: %s %s, want 200 text/event-stream", stream.Status, stream.Header.Get("Content-Type"))
-	}
-	events := make(chan trace.Event, 64)
-	go func() {
-		sc := bufio.NewScanner(stream.Body)
-		for sc.Scan() {
-			var ev trace.Event
-			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok && json.Unmarshal([]byte(data), &ev) == nil {
-				events <- ev
-			}
-		}
-	}()
+	events := followLive(t, m.monitor+"/v1/traces/live")
 
 	// The stream follows from when it was opened: a call made now shows.
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -34,7 +34,8 @@ type Metrics struct {
 	breakerChanges *prometheus.CounterVec
 	breakerState   *prometheus.GaugeVec
 
-	traces *traceCollector
+	traces  *traceCollector
+	screens *screenCollector
 }
 
 // New returns the metrics of one process, registered on a registry of
@@ -49,7 +50,8 @@ func New(opts ...Option) (*Metrics, error) {
 			return nil, err
 		}
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), routes: newRoutes(o.maxRoutes), traces: newTraceCollector()}
+	m := &Metrics{reg: prometheus.NewRegistry(), routes: newRoutes(o.maxRoutes), traces: newTraceCollector(),
+		screens: newScreenCollector()}
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 		m.reg.MustRegister(c)
@@ -95,7 +97,7 @@ func New(opts ...Option) (*Metrics, error) {
 	m.breakerState = gauge("breaker_state",
 		"Current circuit breaker state by service: 0 closed, 1 half-open, 2 open.", "service")
 
-	m.reg.MustRegister(m.traces)
+	m.reg.MustRegister(m.traces, m.screens)
 	return m, nil
 }
 

@@ -2,7 +2,8 @@ package natsauth
 
 import (
 	"fmt"
-	"path/filepath"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -10,80 +11,6 @@ import (
 	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
-
-// ConfigOptions say how to render a NATS server config.
-type ConfigOptions struct {
-	// Dir is the credentials folder as the server will see it (".mesh");
-	// certificate paths are Dir joined with the file names.
-	Dir string
-	// KeysInclude, when set, is the path (relative to the config file) of a
-	// file defining the public NKeys as variables (see KeysFile); the config
-	// then names variables instead of keys, so it can be committed.
-	KeysInclude string
-	// Host and Port the server listens on for clients (127.0.0.1:4222).
-	Host string
-	Port int
-	// StoreDir holds JetStream data (Dir/data/nats, or Dir/data/nats-<node>).
-	StoreDir string
-	// Cluster, when set, renders one node of a cluster.
-	Cluster *ClusterOptions
-}
-
-// ClusterOptions describe one node of a NATS cluster whose nodes listen on
-// consecutive ports of one host: node i serves clients on Port+i-1 and
-// routes on RoutePort+i-1.
-type ClusterOptions struct {
-	Name      string // "hms-svc"
-	Node      int    // 1-based
-	Size      int    // 3
-	RoutePort int    // 6222
-}
-
-func (o *ConfigOptions) setDefaults() {
-	if o.Dir == "" {
-		o.Dir = ".mesh"
-	}
-	if o.Host == "" {
-		o.Host = "127.0.0.1"
-	}
-	if o.Port == 0 {
-		o.Port = 4222
-	}
-	if c := o.Cluster; c != nil {
-		if c.Name == "" {
-			c.Name = "hms-svc"
-		}
-		if c.Size == 0 {
-			c.Size = 3
-		}
-		if c.RoutePort == 0 {
-			c.RoutePort = 6222
-		}
-	}
-	if o.StoreDir == "" {
-		o.StoreDir = filepath.Join(o.Dir, "data", "nats")
-		if o.Cluster != nil {
-			o.StoreDir += fmt.Sprintf("-%d", o.Cluster.Node)
-		}
-	}
-}
-
-func (o *ConfigOptions) validate() error {
-	if c := o.Cluster; c != nil {
-		if c.Size < 2 {
-			return fmt.Errorf("natsauth: a cluster needs at least 2 nodes, got %d", c.Size)
-		}
-		if c.Node < 1 || c.Node > c.Size {
-			return fmt.Errorf("natsauth: cluster node must be in [1,%d], got %d", c.Size, c.Node)
-		}
-	}
-	for _, s := range []string{o.Dir, o.KeysInclude, o.Host, o.StoreDir} {
-		if strings.ContainsAny(s, "\"\\\n\r") {
-			return fmt.Errorf("natsauth: %q holds a character a NATS config string cannot", s)
-		}
-	}
-	return nil
-}
 
 // VarName is the config variable that holds identity's public NKey in a
 // KeysFile: "NKEY_FEE_CALC" for "fee-calc".
@@ -130,24 +57,21 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 		w.line("# Public NKeys (NKEY_<IDENTITY> variables), written by `meshctl init`.")
 		w.line("include " + quote(o.KeysInclude))
 	}
+	n := o.resolve()
 	w.line("")
-	name := "hms-svc"
-	port := o.Port
-	if c := o.Cluster; c != nil {
-		name = fmt.Sprintf("hms-svc-%d", c.Node)
-		port = o.Port + c.Node - 1
+	w.line("server_name: " + quote(n.name))
+	w.line(fmt.Sprintf("listen: %s", quote(net.JoinHostPort(o.Host, strconv.Itoa(n.clientPort)))))
+	if n.monPort != 0 {
+		w.line("# Monitoring (/varz, /jsz, /healthz) has no authentication: loopback only.")
+		w.line(fmt.Sprintf("http: %s", quote(net.JoinHostPort("127.0.0.1", strconv.Itoa(n.monPort)))))
 	}
-	w.line("server_name: " + quote(name))
-	w.line(fmt.Sprintf("listen: %s", quote(fmt.Sprintf("%s:%d", o.Host, port))))
 	w.line("")
-	w.open("jetstream {")
-	w.line("store_dir: " + quote(o.StoreDir))
-	w.close("}")
+	writeJetStream(w, o.StoreDir)
 	w.line("")
 	w.line("# mTLS: every client presents a certificate signed by the mesh CA.")
 	writeTLS(w, ServerFiles(o.Dir), "verify: true")
 	if c := o.Cluster; c != nil {
-		writeCluster(w, o, c)
+		writeCluster(w, o.Dir, o.Host, c.Name, n)
 	}
 	w.line("")
 	w.line("# One NKey user per identity; no anonymous user, no no_auth_user.")
@@ -185,21 +109,35 @@ func writeTLS(w *confWriter, f TLSFiles, verify string) {
 	w.close("}")
 }
 
-func writeCluster(w *confWriter, o ConfigOptions, c *ClusterOptions) {
+// writeJetStream writes the jetstream block. Every write is synced to disk
+// before it is acknowledged.
+func writeJetStream(w *confWriter, storeDir string) {
+	w.open("jetstream {")
+	w.line("store_dir: " + quote(storeDir))
+	w.line("# Sync every write to disk before acknowledging it. The NATS default")
+	w.line("# (sync every 2 minutes) acknowledges writes still in the page cache, so a")
+	w.line("# power loss or a kernel crash on a majority of nodes can lose records the")
+	w.line("# mesh was told are stored: the Jepsen analysis of NATS 2.12.1 lost")
+	w.line("# acknowledged writes that way (https://jepsen.io/analyses/nats-2.12.1).")
+	w.line("# The cost is one fsync per write: AUDIT and the payment ledger need it;")
+	w.line("# trace events pay it too.")
+	w.line("sync_interval: always")
+	w.close("}")
+}
+
+func writeCluster(w *confWriter, dir, host, name string, n node) {
 	w.line("")
 	w.line("# Routes use TLS both ways and accept only the route certificate")
 	w.line("# (URI " + pki.RouteURI.String() + "), never an identity's.")
 	w.open("cluster {")
-	w.line("name: " + quote(c.Name))
-	w.line("listen: " + quote(fmt.Sprintf("%s:%d", o.Host, c.RoutePort+c.Node-1)))
-	var routes []string
-	for i := 1; i <= c.Size; i++ {
-		if i != c.Node {
-			routes = append(routes, quote(fmt.Sprintf("nats-route://%s:%d", o.Host, c.RoutePort+i-1)))
-		}
+	w.line("name: " + quote(name))
+	w.line("listen: " + quote(net.JoinHostPort(host, strconv.Itoa(n.routePort))))
+	routes := make([]string, len(n.routes))
+	for i, r := range n.routes {
+		routes[i] = quote(r)
 	}
 	w.line("routes: [" + strings.Join(routes, ", ") + "]")
-	writeTLS(w, RouteFiles(o.Dir), "verify_and_map: true")
+	writeTLS(w, RouteFiles(dir), "verify_and_map: true")
 	w.open("authorization {")
 	w.line("user: " + quote(pki.RouteURI.String()))
 	w.close("}")

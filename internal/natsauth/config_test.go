@@ -127,6 +127,24 @@ func TestConfigRefuses(t *testing.T) {
 		{"missing key", map[string]string{}, natsauth.ConfigOptions{}, "no public NKey"},
 		{"bad node", demo.Keys(), natsauth.ConfigOptions{Cluster: &natsauth.ClusterOptions{Node: 4}}, "cluster node"},
 		{"quote in path", demo.Keys(), natsauth.ConfigOptions{Dir: `a"b`}, "character"},
+		{"client port out of range", demo.Keys(), natsauth.ConfigOptions{Port: 70000}, "client port 70000 is not in [1,65535]"},
+		{"monitoring on the client port", demo.Keys(), natsauth.ConfigOptions{Port: 4301, MonitorPort: 4301}, "monitoring port 4301 is also the client port"},
+		{"node past the last port", demo.Keys(), natsauth.ConfigOptions{Port: 65534, Cluster: &natsauth.ClusterOptions{Node: 1, Size: 3}},
+			"client port 65534: node 3 would listen on 65536"},
+		{"nodes' ports overlap", demo.Keys(), natsauth.ConfigOptions{Port: 4301, Cluster: &natsauth.ClusterOptions{Node: 1, Size: 3, RoutePort: 4302}},
+			"node 1's route port and node 2's client port would both be port 4302"},
+		{"bad server name", demo.Keys(), natsauth.ConfigOptions{ServerName: "nats one"}, `server name "nats one"`},
+		{"blank store dir", demo.Keys(), natsauth.ConfigOptions{StoreDir: " data"}, `store dir " data"`},
+		{"route scheme", demo.Keys(), natsauth.ConfigOptions{ServerName: "b", Cluster: &natsauth.ClusterOptions{Routes: []string{"http://10.0.0.1:6222"}}},
+			`route URL "http://10.0.0.1:6222": the scheme must be nats-route://`},
+		{"route with credentials", demo.Keys(), natsauth.ConfigOptions{ServerName: "b", Cluster: &natsauth.ClusterOptions{Routes: []string{"nats-route://u:p@10.0.0.1:6222"}}},
+			"must not carry credentials"},
+		{"route without port", demo.Keys(), natsauth.ConfigOptions{ServerName: "b", Cluster: &natsauth.ClusterOptions{Routes: []string{"nats-route://10.0.0.1"}}},
+			`route URL "nats-route://10.0.0.1": want nats-route://HOST:PORT`},
+		{"routes and a node", demo.Keys(), natsauth.ConfigOptions{ServerName: "b", Cluster: &natsauth.ClusterOptions{Node: 2, Size: 3, Routes: []string{"nats-route://10.0.0.1:6222"}}},
+			"not both"},
+		{"routes without a name", demo.Keys(), natsauth.ConfigOptions{Cluster: &natsauth.ClusterOptions{Routes: []string{"nats-route://10.0.0.1:6222"}}},
+			"needs its own server name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,5 +153,28 @@ func TestConfigRefuses(t *testing.T) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// A node of a cluster across hosts listens on exactly the ports it is
+// given and routes to the peers named.
+func TestConfigNodeAcrossHosts(t *testing.T) {
+	peers := []string{"nats-route://10.0.0.1:7222", "nats-route://10.0.0.3:7222"}
+	conf, err := natsauth.Config(demo, demo.Keys(), natsauth.ConfigOptions{
+		Port: 5222, MonitorPort: 9222, ServerName: "nats-b", StoreDir: "/var/lib/hms-svc/nats",
+		Cluster: &natsauth.ClusterOptions{RoutePort: 7222, Routes: peers},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := loadConfig(t, conf)
+	var routes []string
+	for _, r := range got.Routes {
+		routes = append(routes, r.String())
+	}
+	if got.Port != 5222 || got.HTTPPort != 9222 || got.HTTPHost != "127.0.0.1" || got.ServerName != "nats-b" ||
+		got.StoreDir != "/var/lib/hms-svc/nats" || got.Cluster.Port != 7222 || !reflect.DeepEqual(routes, peers) || !got.SyncAlways {
+		t.Errorf("port %d, monitoring %s:%d, name %q, store %q, route port %d, routes %v, sync always %v",
+			got.Port, got.HTTPHost, got.HTTPPort, got.ServerName, got.StoreDir, got.Cluster.Port, routes, got.SyncAlways)
 	}
 }

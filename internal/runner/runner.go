@@ -69,6 +69,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	bcfg.Metrics = m.Registry()
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
 	defer cancel()
 	r := &Runner{cfg: cfg, metrics: m}

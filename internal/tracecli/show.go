@@ -25,14 +25,15 @@ import (
 //	    ...
 //
 // Each hop is offset from the trace's first start and indented under the
-// hop that caused it. A malformed id is CodeBadRequest; a trace with no
-// stored event is CodeNotFound.
-func Show(ctx context.Context, js jetstream.JetStream, id string, w io.Writer) error {
+// hop that caused it. Only the events trace.Get returns are shown (opts:
+// trace.WithScreen to count the others). A malformed id is CodeBadRequest;
+// a trace with no stored event is CodeNotFound.
+func Show(ctx context.Context, js jetstream.JetStream, id string, w io.Writer, opts ...trace.ReadOption) error {
 	tid, err := trace.ParseTraceID(strings.TrimSpace(id))
 	if err != nil {
 		return rpc.Errorf(rpc.CodeBadRequest, "trace id %q: %v", id, err)
 	}
-	events, err := trace.Get(ctx, js, tid)
+	events, err := trace.Get(ctx, js, tid, opts...)
 	if err != nil {
 		return err
 	}

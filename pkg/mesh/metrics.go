@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hms-svc/hms-svc/internal/metrics"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // Metrics are one process's Prometheus metrics: every call its clients
@@ -34,3 +35,8 @@ func (m *Metrics) Handler() http.Handler { return m.m.Handler() }
 // Registry returns the registry the metrics are served from, for collectors
 // of the program's own.
 func (m *Metrics) Registry() *prometheus.Registry { return m.m.Registry() }
+
+// TraceScreen counts, in hms_svc_trace_events_rejected_total{reason}, the
+// stored trace events that a reader of the process withheld (see
+// trace.Screen).
+func (m *Metrics) TraceScreen(s *trace.Screen) { m.m.TraceScreen(s) }

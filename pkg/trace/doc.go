@@ -33,7 +33,11 @@
 //	error           string  error message, redacted (never a body, token or SSN); absent on success
 //	instance        string  booth instance or process that emitted it; may be absent
 //
-// Readers should ignore fields they do not know. A server span's parent is
+// Readers should ignore fields they do not know. The subject proves who
+// published a batch, not what its events say, so Follow and Get serve only
+// the events their emitter may have made (MayEmit): a server span of its
+// own service, or a client span with itself as the caller. The others are
+// withheld, and counted and logged by a Screen (WithScreen). A server span's parent is
 // the client span of the attempt that delivered the request; a client
 // span's parent is the server span of the handler that made the call (or
 // the bridge's span). Get finds a trace by scanning message headers from the

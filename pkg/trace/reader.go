@@ -20,9 +20,12 @@ import (
 // order: a batch's events together, hops of one trace possibly out of
 // causal order (see CausalOrder). Follow rides out NATS restarts and
 // reconnects: it resumes after the last message it handled, so no event is
-// skipped or repeated. Messages that are not valid batches are skipped. A
-// missing stream is CodeNotFound.
-func Follow(ctx context.Context, js jetstream.JetStream, from time.Time, fn func(Event) error) error {
+// skipped or repeated. Only events their emitter may have made (MayEmit) are
+// passed on; the others, and messages that are not valid batches, are
+// skipped (and counted by WithScreen's Screen). A missing stream is
+// CodeNotFound.
+func Follow(ctx context.Context, js jetstream.JetStream, from time.Time, fn func(Event) error, opts ...ReadOption) error {
+	o := readOptionsOf(opts)
 	var next uint64 // stream sequence to resume from; 0 until known
 	if from.IsZero() {
 		s, err := js.Stream(ctx, subjects.TraceStream)
@@ -33,7 +36,7 @@ func Follow(ctx context.Context, js jetstream.JetStream, from time.Time, fn func
 	}
 	backoff := followBackoff
 	for {
-		progressed, err := followOnce(ctx, js, from, &next, fn)
+		progressed, err := followOnce(ctx, js, from, &next, o.screen, fn)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -72,7 +75,7 @@ func followErr(err error) error {
 // followOnce follows with one ordered consumer, from stream sequence *next
 // when known (else from the time from), until an error; it advances *next
 // past each message handled.
-func followOnce(ctx context.Context, js jetstream.JetStream, from time.Time, next *uint64, fn func(Event) error) (progressed bool, err error) {
+func followOnce(ctx context.Context, js jetstream.JetStream, from time.Time, next *uint64, screen *Screen, fn func(Event) error) (progressed bool, err error) {
 	cfg := jetstream.OrderedConsumerConfig{
 		FilterSubjects:    []string{subjects.TraceWildcard},
 		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
@@ -101,29 +104,13 @@ func followOnce(ctx context.Context, js jetstream.JetStream, from time.Time, nex
 			continue
 		}
 		progressed, *next = true, md.Sequence.Stream+1
-		events, err := DecodeBatch(msg.Data())
-		if err != nil {
-			continue
-		}
-		for _, ev := range events {
+		for _, ev := range screen.admit(msg.Subject(), msg.Data(), nil) {
 			if err := fn(ev); err != nil {
 				return true, fnError{err}
 			}
 		}
 	}
 }
-
-// GetOption narrows Get.
-type GetOption func(*getOptions)
-
-type getOptions struct {
-	from time.Time
-}
-
-// From makes Get scan only messages stored from t on. Without it, Get
-// starts from the time embedded in trace ids the mesh makes (less a margin)
-// and falls back to the whole stream.
-func From(t time.Time) GetOption { return func(o *getOptions) { o.from = t } }
 
 // hintMargin is how far before a trace id's embedded time Get starts, for
 // clocks that disagree.
@@ -138,13 +125,11 @@ const scanIdle = 2 * time.Second
 // the trace, then fetches those. The cost is one headers-only pass over the
 // messages stored since the trace began (as hinted by an id the mesh made or
 // by From; otherwise the whole stream), so it is fast for recent traces and
-// slow for old ones in a large stream. A trace with no stored event is
-// ErrNotFound (CodeNotFound).
+// slow for old ones in a large stream. Only events their emitter may have
+// made (MayEmit) are returned; the others are counted by WithScreen's
+// Screen. A trace with no such event is ErrNotFound (CodeNotFound).
 func Get(ctx context.Context, js jetstream.JetStream, id TraceID, opts ...GetOption) ([]Event, error) {
-	var o getOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := readOptionsOf(opts)
 	if id.IsZero() {
 		return nil, rpc.Errorf(rpc.CodeBadRequest, "trace id: %w", ErrZeroID)
 	}
@@ -160,9 +145,9 @@ func Get(ctx context.Context, js jetstream.JetStream, id TraceID, opts ...GetOpt
 			from, fallback = hint.Add(-hintMargin), true
 		}
 	}
-	events, err := scan(ctx, js, stream, state, id, from)
+	events, err := scan(ctx, js, stream, state, id, from, o.screen)
 	if err == nil && len(events) == 0 && fallback {
-		events, err = scan(ctx, js, stream, state, id, time.Time{})
+		events, err = scan(ctx, js, stream, state, id, time.Time{}, o.screen)
 	}
 	if err != nil {
 		return nil, err
@@ -175,7 +160,7 @@ func Get(ctx context.Context, js jetstream.JetStream, id TraceID, opts ...GetOpt
 
 // scan reads the headers of the messages stored from from (zero: the first)
 // up to the last one stored when Get began, and returns id's events.
-func scan(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, state jetstream.StreamState, id TraceID, from time.Time) ([]Event, error) {
+func scan(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, state jetstream.StreamState, id TraceID, from time.Time, screen *Screen) ([]Event, error) {
 	if state.Msgs == 0 || !from.IsZero() && from.After(state.LastTime) {
 		return nil, nil
 	}
@@ -234,15 +219,7 @@ func scan(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, 
 		if err != nil {
 			return nil, rpc.Errorf(rpc.CodeUnavailable, "reading %s message %d: %w", subjects.TraceStream, seq, err)
 		}
-		batch, err := DecodeBatch(raw.Data)
-		if err != nil {
-			continue
-		}
-		for _, ev := range batch {
-			if ev.TraceID == id {
-				events = append(events, ev)
-			}
-		}
+		events = append(events, screen.admit(raw.Subject, raw.Data, func(ev *Event) bool { return ev.TraceID == id })...)
 	}
 	return events, nil
 }
