@@ -7,7 +7,7 @@ NATS_URL  ?= nats://127.0.0.1:4222
 # Go test flags; CI may add -race for the core packages.
 TESTFLAGS ?= -count=1 -timeout 12m
 
-.PHONY: all build run demo test test-long lint bench fuzz clean
+.PHONY: all build run run-python demo demo-python test test-long lint bench fuzz clean
 
 all: build
 
@@ -17,6 +17,14 @@ build:
 ## run: a whole mesh on this machine: embedded NATS+JetStream, the four demo booths, the bridge.
 run: build
 	MESH_DIR=$(MESH_DIR) BRIDGE=$(BRIDGE) NATS_URL=$(NATS_URL) ./scripts/run-mesh.sh
+
+## run-python: make run with fee-calc served by the Python booth behind booth-runner --sidecar.
+run-python: build
+	MESH_DIR=$(MESH_DIR) BRIDGE=$(BRIDGE) NATS_URL=$(NATS_URL) PYTHON_BOOTH=1 ./scripts/run-mesh.sh
+
+## demo-python: Avery's license flow by the Python gateway (the seed's issue_license).
+demo-python:
+	python3 examples/python-gateway/gateway.py --bridge https://$(BRIDGE) --mesh-dir $(MESH_DIR)
 
 ## demo: Avery's license flow against a running `make run`.
 demo: build

@@ -20,6 +20,12 @@ NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 NATS_LISTEN=${NATS_URL#nats://}
 MONITOR=${MONITOR:-127.0.0.1:8081}
 BOOTH_METRICS=${BOOTH_METRICS:-127.0.0.1:9464}
+# PYTHON_BOOTH=1 serves fee-calc with the Python booth (examples/python-booth)
+# behind booth-runner --sidecar instead of the Go one; the app listens on
+# $PYTHON_APP, the sidecar's outbound endpoint on $SIDECAR_LISTEN.
+PYTHON_BOOTH=${PYTHON_BOOTH:-}
+PYTHON_APP=${PYTHON_APP:-127.0.0.1:8090}
+SIDECAR_LISTEN=${SIDECAR_LISTEN:-127.0.0.1:3500}
 
 for b in meshctl broker-bridge booth-runner; do
 	if [[ ! -x $BIN/$b ]]; then
@@ -36,12 +42,12 @@ if [[ ! -s $MESH_DIR/audit.key ]]; then
 	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$MESH_DIR/audit.key")
 fi
 
-bridge_pid= booths_pid=
+bridge_pid= booths_pid= app_pid= sidecar_pid=
 # stop_all stops the booths, then the bridge, each with SIGTERM, and waits
 # for them: a process still running after 20 s is killed.
 stop_all() {
 	local pid
-	for pid in $booths_pid $bridge_pid; do
+	for pid in $sidecar_pid $app_pid $booths_pid $bridge_pid; do
 		kill -TERM "$pid" 2>/dev/null || continue
 		for _ in $(seq 200); do
 			kill -0 "$pid" 2>/dev/null || break
@@ -62,7 +68,7 @@ on_signal() {
 # alive reports whether every process started so far still runs.
 alive() {
 	local pid
-	for pid in $bridge_pid $booths_pid; do
+	for pid in $bridge_pid $booths_pid $app_pid $sidecar_pid; do
 		kill -0 "$pid" 2>/dev/null || return 1
 	done
 }
@@ -94,11 +100,31 @@ bridge_pid=$!
 set +m
 ready >/dev/null
 
+booths=(--demo)
+if [[ -n $PYTHON_BOOTH ]]; then
+	booths=(--booth payment --booth license-printer --booth audit-log)
+fi
 set -m
-"$BIN/booth-runner" --demo --nats "$NATS_URL" --mesh-dir "$MESH_DIR" --matrix "$MATRIX" \
+"$BIN/booth-runner" "${booths[@]}" --nats "$NATS_URL" --mesh-dir "$MESH_DIR" --matrix "$MATRIX" \
 	--audit-key-file "$MESH_DIR/audit.key" --metrics-listen "$BOOTH_METRICS" &
 booths_pid=$!
 set +m
+if [[ -n $PYTHON_BOOTH ]]; then
+	# The sidecar's API token, kept beside the credentials (mode 0600).
+	if [[ ! -s $MESH_DIR/fee-calc.api-token ]]; then
+		(umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$MESH_DIR/fee-calc.api-token")
+	fi
+	set -m
+	python3 examples/python-booth/fee_calc.py --listen "$PYTHON_APP" &
+	app_pid=$!
+	"$BIN/booth-runner" --sidecar --identity fee-calc --app-url "http://$PYTHON_APP" \
+		--endpoints examples/python-booth/endpoints.yaml --listen "$SIDECAR_LISTEN" \
+		--api-token-file "$MESH_DIR/fee-calc.api-token" --instance-name python-fee-calc \
+		--nats "$NATS_URL" --mesh-dir "$MESH_DIR" --matrix "$MATRIX" &
+	sidecar_pid=$!
+	set +m
+	echo "run-mesh: fee-calc is the Python booth on http://$PYTHON_APP behind the sidecar"
+fi
 ready --service fee-calc --service payment --service license-printer --service audit-log
 
 cat <<MSG
@@ -111,7 +137,7 @@ Call it as the gateway:
     -H 'Content-Type: application/json' -d '{"license_type":"professional-engineer"}' \\
     https://$BRIDGE/v1/call/fee-calc/calculate
 
-or issue Avery's license from another terminal:  make demo
+or issue Avery's license from another terminal:  make demo  (or make demo-python: the Python gateway)
 
 Watch the calls live:     http://$MONITOR/ui   (read-only, this machine only)
 Metrics:                  http://$MONITOR/metrics (bridge), http://$BOOTH_METRICS/metrics (booths)
