@@ -18,7 +18,7 @@ const RawService = "raw-fee"
 const DedupService = "fee-dedup"
 
 // benchMatrix returns the demo matrix (the file at demo) with the raw
-// endpoint's and the dedup booth's identities added and granted to the
+// endpoint's, the dedup booth's and the sidecar booth's identities added and granted to the
 // gateway, so that both sides of a pair run on the same secure server under
 // the same kind of permissions.
 func benchMatrix(demo string) ([]byte, error) {
@@ -44,8 +44,10 @@ func benchMatrix(demo string) ([]byte, error) {
 	}
 	calls[RawService] = []string{"/calculate"}
 	calls[DedupService] = []string{"/once", "/plain"}
+	calls[SidecarService] = []string{"/calculate"}
 	gw["calls"] = calls
 	ids[RawService] = map[string]any{"kind": "booth"}
+	ids[SidecarService] = map[string]any{"kind": "booth"}
 	ids[DedupService] = map[string]any{"kind": "booth", "jetstream": []any{
 		map[string]any{"kv": "SVC_DEDUP", "access": "write"},
 	}}

@@ -53,6 +53,7 @@ type RPCPair struct {
 	secure, plain *server.Server
 	conns         []*nats.Conn
 	members       []*mesh.Mesh
+	sidecar       *sidecarApp
 	raws          []micro.Service
 	client        *rpc.Client
 	rawNC         *nats.Conn
@@ -128,6 +129,15 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		return nil, err
 	}
 	if err := startDedupBooth(ctx, join, work); err != nil {
+		return nil, err
+	}
+
+	// The same fee work by an HTTP app behind the sidecar.
+	side, err := join(SidecarService)
+	if err != nil {
+		return nil, err
+	}
+	if p.sidecar, err = startSidecar(ctx, side, work); err != nil {
 		return nil, err
 	}
 
@@ -288,6 +298,8 @@ func (p *RPCPair) Op(side string) (Op, error) {
 	switch side {
 	case SideMesh, SideMeshNoTrace:
 		return mesh, nil
+	case SideSidecar:
+		return call(SidecarService, "/calculate"), nil
 	case SideOnce:
 		return call(DedupService, "/once"), nil
 	case SidePlainCall:
@@ -305,7 +317,7 @@ func (p *RPCPair) Op(side string) (Op, error) {
 // Use sets the fixture up for side: tracing is on for every mesh side but
 // SideMeshNoTrace.
 func (p *RPCPair) Use(side string) {
-	p.tracing.Store(side == SideMesh || side == SideOnce || side == SidePlainCall)
+	p.tracing.Store(side == SideMesh || side == SideOnce || side == SidePlainCall || side == SideSidecar)
 }
 
 // TraceCount is the tracing row's evidence: events emitted, acknowledged
@@ -392,6 +404,11 @@ func countTraceEvents(ctx context.Context, js jetstream.JetStream) (uint64, erro
 
 // Close stops everything the fixture started.
 func (p *RPCPair) Close() {
+	if p.sidecar != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		p.sidecar.close(ctx)
+		cancel()
+	}
 	for _, m := range p.members {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = m.Close(ctx)

@@ -28,7 +28,7 @@ func TestRPCPairSidesAnswerAndTracesArrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawPlain, SideRawHeaders, SideOnce, SidePlainCall} {
+	for _, side := range []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawPlain, SideRawHeaders, SideOnce, SidePlainCall, SideSidecar} {
 		t.Run(side, func(t *testing.T) {
 			op, err := p.Op(side)
 			if err != nil {

@@ -36,6 +36,9 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 			if n > 1 {
 				sides = append(sides, SideRawHeaders)
 			}
+			if n <= 16 {
+				sides = append(sides, SideSidecar)
+			}
 			for _, side := range rotate(sides, round) {
 				r, err := p.measure(ctx, side, func(op Op) (Result, error) {
 					return Closed(ctx, n, cfg.Warm, cfg.Window, op)
@@ -81,6 +84,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 	cfg.logf("trace events: emitted %d, published %d, dropped %d, read back %d, expected %d",
 		tc.Emitted, tc.Published, tc.Dropped, tc.Read, tc.Expected)
 	rpcRows(cfg, rep, res, tc, p.HeaderBytes())
+	sidecarRows(rep, res)
 	return nil
 }
 
