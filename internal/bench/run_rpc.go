@@ -222,7 +222,7 @@ func rpcRows(cfg *Config, rep *Report, res map[loadKey][]Result, tc TraceCount, 
 	}
 	rep.Notes = append(rep.Notes,
 		"The raw side runs on the same secure server as the mesh (TLS with client certificates, NKey users with the "+
-			"matrix's permissions) over a connection set up the same way (meshcreds.ClientOptions as the gateway): "+
+			"matrix's permissions) over a connection set up the same way (mesh.Credentials.NATSOptions as the gateway): "+
 			"that is the fair baseline, so the comparison is what pkg/rpc adds. \"raw, plaintext server\" in the side "+
 			"table is the same request on a server without TLS or authentication, to show what TLS itself costs.",
 		"The mesh side is the real fee-calc booth (internal/booths, rpc.Handle) with the call-token verifier and "+

@@ -87,7 +87,7 @@ func signEd(t *testing.T, kp nkeys.KeyPair, c jwt.Claims) string {
 	return tok
 }
 
-// realToken is what the identity's CallSigner sends for a call.
+// realToken is what the identity's call signer sends for a call.
 func realToken(t *testing.T, identity, onBehalfOf, service, path string) string {
 	t.Helper()
 	s, err := mesh.Credentials{Dir: dir}.Signer(identity, demo)

@@ -187,3 +187,16 @@ func scrape(t *testing.T, m *mesh.Mesh) string {
 	}
 	return sb.String()
 }
+
+// boothConfig is the fee-calc booth's config in these tests.
+func boothConfig() rpc.BoothConfig { return rpc.BoothConfig{Version: "1.0.0"} }
+
+// handleFee serves fee-calc's /calculate on b: 125 USD.
+func handleFee(t *testing.T, b *rpc.Booth) {
+	t.Helper()
+	if err := rpc.Handle(b, "/calculate", func(ctx context.Context, req *feeRequest) (*feeReply, error) {
+		return &feeReply{Amount: 125, Currency: "USD"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
