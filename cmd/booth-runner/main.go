@@ -21,15 +21,18 @@ import (
 	"syscall"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/cli"
 	"github.com/hms-svc/hms-svc/internal/runner"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
-// listFlag is a flag that may be given several times.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+// envAliases name the environment variables of the flags that pkg/mesh
+// reads under its own names; every other flag's is HMS_<FLAG>.
+var envAliases = map[string]string{
+	"nats": mesh.EnvNATSURL, "mesh-dir": mesh.EnvMeshDir, "matrix": mesh.EnvMatrix,
+	"instance-name": mesh.EnvInstance, "identity": mesh.EnvIdentity, "listen": "HMS_SIDECAR_LISTEN",
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -40,8 +43,16 @@ func main() {
 // run is the command: it parses args, runs until ctx ends and returns the
 // exit code (2 for a bad command line or config).
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg, err := parse(args, stderr)
+	var common cli.Common
+	cfg, err := parse(args, &common, stderr)
+	if err == nil && common.ShowVersion {
+		fmt.Fprintln(stderr, cli.Version("booth-runner"))
+		return 0
+	}
+	var log *slog.Logger
+	if err == nil {
+		log, err = common.Logger(stderr, trace.LogHandler)
+	}
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "booth-runner:", err)
@@ -60,28 +71,32 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// parse turns the command line, and the HMS_* environment under it, into
-// the runner's config.
-func parse(args []string, stderr io.Writer) (runner.Config, error) {
+// parse turns the command line, the HMS_* environment and the --config
+// file, in that order of precedence, into the runner's config.
+func parse(args []string, common *cli.Common, stderr io.Writer) (runner.Config, error) {
 	var cfg runner.Config
-	var names listFlag
-	env := mesh.ConfigFromEnv()
+	var names cli.List
 	fs := flag.NewFlagSet("booth-runner", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.NATSURL, "nats", or(env.NATSURL, runner.DefaultNATSURL), "NATS server URL ("+mesh.EnvNATSURL+")")
+	common.Register(fs)
+	fs.StringVar(&cfg.NATSURL, "nats", runner.DefaultNATSURL, "NATS server URL ("+mesh.EnvNATSURL+")")
 	fs.BoolVar(&cfg.Demo, "demo", false, "run all the demo booths: "+strings.Join(booths.Names, ", "))
 	fs.Var(&names, "booth", "run this booth (repeatable): one of "+strings.Join(booths.Names, ", "))
 	fs.StringVar(&cfg.FeeTable, "fees", booths.DefaultFeeTable, "fee-calc's YAML fee table")
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
-	fs.StringVar(&cfg.InstanceName, "instance-name", env.Instance, "name of this instance in discovery (default host-pid; "+mesh.EnvInstance+")")
+	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid; "+mesh.EnvInstance+")")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
-	cfg.Credentials = env.Credentials
-	fs.StringVar(&cfg.Credentials.Dir, "mesh-dir", or(env.Credentials.Dir, ".mesh"), "credentials folder written by meshctl init: each booth connects with its own ("+mesh.EnvMeshDir+")")
-	fs.StringVar(&cfg.MatrixFile, "matrix", or(env.MatrixFile, "deployments/matrix.yaml"), "Access & Authorization Matrix every call's token is checked against ("+mesh.EnvMatrix+")")
-	sc := sidecarFlags(fs, env)
-	if err := fs.Parse(args); err != nil {
+	// The credential files may also be named one by one (HMS_CA_FILE...).
+	cfg.Credentials = mesh.ConfigFromEnv().Credentials
+	fs.StringVar(&cfg.Credentials.Dir, "mesh-dir", ".mesh", "credentials folder written by meshctl init: each booth connects with its own ("+mesh.EnvMeshDir+")")
+	fs.StringVar(&cfg.MatrixFile, "matrix", "deployments/matrix.yaml", "Access & Authorization Matrix every call's token is checked against ("+mesh.EnvMatrix+")")
+	sc := sidecarFlags(fs)
+	if err := cli.Parse(fs, args, common, envAliases); err != nil {
 		return cfg, err
+	}
+	if common.ShowVersion {
+		return cfg, nil
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -92,12 +107,4 @@ func parse(args []string, stderr io.Writer) (runner.Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
-}
-
-// or returns v, or def when v is empty.
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

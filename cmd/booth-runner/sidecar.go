@@ -6,39 +6,36 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/hms-svc/hms-svc/internal/cli"
 	"github.com/hms-svc/hms-svc/internal/sidecar"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
-// Environment variables of the sidecar's flags.
-const (
-	envAPIToken     = "HMS_API_TOKEN"
-	envAPITokenFile = "HMS_API_TOKEN_FILE"
-	envAppURL       = "HMS_APP_URL"
-	envListen       = "HMS_SIDECAR_LISTEN"
-)
+// envAPIToken holds the sidecar's API token itself, when no
+// --api-token-file (HMS_API_TOKEN_FILE) names a file.
+const envAPIToken = "HMS_API_TOKEN"
 
 // sidecarOpts are the flags of --sidecar.
 type sidecarOpts struct {
 	on                      bool
 	identity, appURL        string
-	endpoints, onceOnly     listFlag
+	endpoints, onceOnly     cli.List
 	endpointsFile, listen   string
 	tokenFile, version, dsc string
 	concurrency             int
 }
 
 // sidecarFlags adds the sidecar's flags to fs.
-func sidecarFlags(fs *flag.FlagSet, env mesh.Config) *sidecarOpts {
+func sidecarFlags(fs *flag.FlagSet) *sidecarOpts {
 	o := &sidecarOpts{}
 	fs.BoolVar(&o.on, "sidecar", false, "join the app at --app-url to the mesh as --identity, instead of running demo booths")
-	fs.StringVar(&o.identity, "identity", env.Identity, "the app's identity in the matrix, with --sidecar ("+mesh.EnvIdentity+")")
-	fs.StringVar(&o.appURL, "app-url", os.Getenv(envAppURL), "the app's loopback HTTP address: a call to PATH is POSTed to URL+PATH ("+envAppURL+")")
+	fs.StringVar(&o.identity, "identity", "", "the app's identity in the matrix, with --sidecar ("+mesh.EnvIdentity+")")
+	fs.StringVar(&o.appURL, "app-url", "", "the app's loopback HTTP address: a call to PATH is POSTed to URL+PATH (HMS_APP_URL)")
 	fs.Var(&o.endpoints, "endpoint", "a path the app serves (repeatable)")
 	fs.Var(&o.onceOnly, "not-idempotent", "a path the app serves that must run once per request id: its answer is kept and replayed (repeatable)")
 	fs.StringVar(&o.endpointsFile, "endpoints", "", "YAML file listing the paths the app serves (endpoints: [{path: /p, idempotent: false}])")
-	fs.StringVar(&o.listen, "listen", or(os.Getenv(envListen), sidecar.DefaultListen), "the app's outbound endpoint: a loopback host:port or unix:/path ("+envListen+")")
-	fs.StringVar(&o.tokenFile, "api-token-file", os.Getenv(envAPITokenFile), "file holding the API token the app presents on outbound calls ("+envAPITokenFile+"; or the token itself in "+envAPIToken+")")
+	fs.StringVar(&o.listen, "listen", sidecar.DefaultListen, "the app's outbound endpoint: a loopback host:port or unix:/path (HMS_SIDECAR_LISTEN)")
+	fs.StringVar(&o.tokenFile, "api-token-file", "", "file holding the API token the app presents on outbound calls (HMS_API_TOKEN_FILE; or the token itself in "+envAPIToken+")")
 	fs.StringVar(&o.version, "booth-version", "", "the app's version, shown by discovery")
 	fs.StringVar(&o.dsc, "description", "", "the app's description, shown by discovery")
 	fs.IntVar(&o.concurrency, "concurrency", sidecar.DefaultConcurrency, "calls forwarded to the app at once")

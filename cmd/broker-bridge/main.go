@@ -13,12 +13,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
+	"github.com/hms-svc/hms-svc/internal/cli"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 func main() {
@@ -28,15 +30,22 @@ func main() {
 // run is main with its exit status: 0 after a clean shutdown, 1 when the
 // bridge fails, 2 for bad flags.
 func run(args []string, stderr io.Writer) int {
-	cfg, err := parseFlags(args, stderr)
+	var common cli.Common
+	cfg, err := parseFlags(args, &common, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
+	}
+	if err == nil && common.ShowVersion {
+		fmt.Fprintln(stderr, cli.Version("broker-bridge"))
+		return 0
+	}
+	if err == nil {
+		cfg.Logger, err = common.Logger(stderr, trace.LogHandler)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "broker-bridge:", err)
 		return 2
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -57,11 +66,18 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// parseFlags reads the command line into an app.Config and checks it.
-func parseFlags(args []string, stderr io.Writer) (app.Config, error) {
+// envAliases name the environment variables of the flags that pkg/mesh
+// reads under its own names; every other flag's is HMS_<FLAG>.
+var envAliases = map[string]string{"nats": mesh.EnvNATSURL, "mesh-dir": mesh.EnvMeshDir, "matrix": mesh.EnvMatrix}
+
+// parseFlags reads the command line, the HMS_* environment and the
+// --config file, in that order of precedence, into an app.Config and
+// checks it.
+func parseFlags(args []string, common *cli.Common, stderr io.Writer) (app.Config, error) {
 	var cfg app.Config
 	fs := flag.NewFlagSet("broker-bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	common.Register(fs)
 	fs.StringVar(&cfg.Listen, "listen", app.DefaultListen, "HTTP address to serve the bridge API on")
 	fs.StringVar(&cfg.NATSURL, "nats", "", "URL of an external NATS server; empty runs an embedded one")
 	fs.StringVar(&cfg.NATSListen, "nats-listen", app.DefaultNATSListen, "address of the embedded NATS server (loopback only; port 0 picks one)")
@@ -74,8 +90,11 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, error) {
 	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", app.DefaultTraceReplicas, "replicas of the SVC_TRACE stream: 1 on one server, 3 on a cluster")
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")
 	fs.Int64Var(&cfg.TraceMaxBytes, "trace-max-bytes", app.DefaultTraceMaxBytes, "most bytes SVC_TRACE keeps; the oldest events go first")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args, common, envAliases); err != nil {
 		return cfg, err
+	}
+	if common.ShowVersion {
+		return cfg, nil
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())

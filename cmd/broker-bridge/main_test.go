@@ -211,3 +211,44 @@ func inOrder(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// --version names the binary and its build; every flag is also read from
+// its HMS_* variable and the --config file, flag first, and an unknown
+// file key is refused by name.
+func TestVersionEnvironmentAndConfigFile(t *testing.T) {
+	t.Parallel()
+	out, err := command("--version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "broker-bridge ") || !strings.Contains(string(out), "go1.") {
+		t.Errorf("--version: %v %q, want the name, version and Go version", err, out)
+	}
+	file := filepath.Join(t.TempDir(), "bridge.yaml")
+	if err := os.WriteFile(file, []byte("trace-max-bytes: 10\nmonitor-listen: 0.0.0.0:8081\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unknown := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(unknown, []byte("listen-addr: 127.0.0.1:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     []string
+		wantMsg string
+	}{
+		{"from the file", []string{"--config", file, "--monitor-listen", "127.0.0.1:0"}, nil, "--trace-max-bytes must be at least 1 MiB"},
+		{"the environment over the file", []string{"--config", file}, []string{"HMS_TRACE_MAX_BYTES=1073741824"}, `--monitor-listen "0.0.0.0:8081" refused`},
+		{"the flag over the environment", []string{"--trace-max-bytes", "1073741824"}, []string{"HMS_TRACE_MAX_BYTES=10", "HMS_TRACE_REPLICAS=9"}, "--trace-replicas must be 1 to 5"},
+		{"an unknown key", []string{"--config", unknown}, nil, `unknown key "listen-addr"`},
+		{"a bad log format", []string{"--log-format", "xml"}, nil, `--log-format "xml": use text or json`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := command(tt.args...)
+			cmd.Env = append(cmd.Env, tt.env...)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), tt.wantMsg) {
+				t.Errorf("got %v %q, want exit 2 saying %q", err, out, tt.wantMsg)
+			}
+		})
+	}
+}

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/hms-svc/hms-svc/internal/cli"
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 const usage = `usage: meshctl <command> [flags]
@@ -16,6 +19,7 @@ commands:
   ready        wait until the bridge is ready and services have instances
   trace        print trace events live (tail) or one trace (show)
   audit        verify the AUDIT stream's hash chain (verify)
+  version      print meshctl's version (also --version)
 
 Run "meshctl <command> -h" for a command's flags.
 `
@@ -38,6 +42,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runTrace(args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(args[1:], stdout, stderr)
+	case "--version", "-version", "version":
+		fmt.Fprintln(stdout, cli.Version("meshctl"))
+		return 0
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -60,18 +67,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 // errUsage is returned for bad flags, already reported by the flag set.
 var errUsage = errors.New("usage")
 
+// envAliases name the environment variables of the flags that pkg/mesh
+// reads under its own names; every other flag's is HMS_<FLAG>.
+var envAliases = map[string]string{"nats": mesh.EnvNATSURL, "mesh-dir": mesh.EnvMeshDir, "dir": mesh.EnvMeshDir, "matrix": mesh.EnvMatrix}
+
+// parse parses a command's flags, then the HMS_* environment and the
+// --config file under them (cli.Parse).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return errUsage
 	}
 	return nil
+}
+
+// parseFlags is parse for a command that takes arguments too.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var common cli.Common
+	common.Register(fs)
+	err := cli.Parse(fs, args, &common, envAliases)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		return err
+	case errors.Is(err, cli.ErrSource):
+		fmt.Fprintln(fs.Output(), err)
+	}
+	return errUsage
 }
 
 // listFlag collects a repeatable flag.

@@ -158,7 +158,7 @@ func record(chain *auditChain, stream jetstream.Stream, key []byte, log *slog.Lo
 		if res.duplicate {
 			return replayRecord(ctx, stream, res.seq, &rec)
 		}
-		log.Info("audit record stored", "request_id", reqID, "id", rec.ID, "seq", res.seq,
+		log.InfoContext(ctx, "audit record stored", "request_id", reqID, "id", rec.ID, "seq", res.seq,
 			"doc_id", rec.DocID, "attempts", res.attempts)
 		return &RecordReply{ID: rec.ID, Seq: res.seq}, nil
 	}

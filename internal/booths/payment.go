@@ -118,7 +118,7 @@ func charge(kv jetstream.KeyValue, log *slog.Logger) rpc.Handler[ChargeRequest, 
 		_, err = kv.Create(ctx, id, data)
 		switch {
 		case err == nil:
-			log.Info("charged", "request_id", id, "txn", entry.Reply.Txn, "amount", req.Amount, "currency", req.Currency)
+			log.InfoContext(ctx, "charged", "request_id", id, "txn", entry.Reply.Txn, "amount", req.Amount, "currency", req.Currency)
 			return &entry.Reply, nil
 		case errors.Is(err, jetstream.ErrKeyExists):
 			return replayCharge(ctx, kv, id, sum)

@@ -82,7 +82,7 @@ func generate(store jetstream.ObjectStore, log *slog.Logger) rpc.Handler[Generat
 		if err != nil {
 			return nil, storeError(ctx, "license-printer: storing the PDF", err)
 		}
-		log.Info("license printed", "request_id", rpc.RequestID(ctx), "id", id, "number", lic.Number, "bytes", len(pdf))
+		log.InfoContext(ctx, "license printed", "request_id", rpc.RequestID(ctx), "id", id, "number", lic.Number, "bytes", len(pdf))
 		return &GenerateReply{ID: id, URL: LicenseURL(id)}, nil
 	}
 }

@@ -34,10 +34,12 @@ func (b *Bridge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	msg := rpc.MessageOf(err)
 	var coded *rpc.Error
 	if !errors.As(err, &coded) {
-		b.log.Error("request failed", "method", r.Method, "path", r.URL.EscapedPath(), "error", err)
+		b.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.EscapedPath(),
+			"request_id", w.Header().Get(rpc.HeaderRequestID), "error", err)
 		code, msg = rpc.CodeInternal, "internal error"
 	} else if code >= 500 {
-		b.log.Warn("request failed", "method", r.Method, "path", r.URL.EscapedPath(), "code", int(code), "error", err)
+		b.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.EscapedPath(),
+			"request_id", w.Header().Get(rpc.HeaderRequestID), "code", int(code), "error", err)
 	}
 	status := code.HTTPStatus()
 	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Message: msg, TraceID: traceIDOf(r)}})

@@ -89,7 +89,7 @@ func (b *Booth) respond(r replier, req *Message, res *Message, err error) {
 	}
 	if errors.Is(err, errNoReply) {
 		b.opts.log.Debug("no reply: the caller's deadline passed", "service", b.name, "path", req.Path,
-			"request_id", req.Header.Get(HeaderRequestID), "error", err)
+			"request_id", req.Header.Get(HeaderRequestID), "trace_id", traceIDOf(req.Header), "error", err)
 		return
 	}
 	code, msg := b.wireError(req, err)
@@ -109,7 +109,7 @@ func (b *Booth) wireError(req *Message, err error) (Code, string) {
 	default:
 		// An uncoded error may hold anything: log it, answer generically.
 		b.opts.log.Error("handler failed", "service", b.name, "path", req.Path,
-			"request_id", req.Header.Get(HeaderRequestID), "error", err)
+			"request_id", req.Header.Get(HeaderRequestID), "trace_id", traceIDOf(req.Header), "error", err)
 		msg = "internal error in " + b.name + " " + req.Path
 	}
 	switch {
@@ -129,7 +129,7 @@ func (b *Booth) wireError(req *Message, err error) (Code, string) {
 // run the handler again.
 func (b *Booth) replyFailed(r replier, req *Message, rerr error) {
 	b.opts.log.Warn("reply not sent", "service", b.name, "path", req.Path,
-		"request_id", req.Header.Get(HeaderRequestID), "error", rerr)
+		"request_id", req.Header.Get(HeaderRequestID), "trace_id", traceIDOf(req.Header), "error", rerr)
 	if errors.Is(rerr, nats.ErrConnectionClosed) {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 )
 
@@ -54,4 +55,15 @@ func parseTimeout(v string) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(ms) * time.Millisecond, true
+}
+
+// traceIDOf returns the trace id of a well-formed traceparent in h
+// ("00-<trace id>-<span id>-<flags>"), for log lines outside the trace
+// middleware, or "".
+func traceIDOf(h nats.Header) string {
+	tp := h.Get(HeaderTraceparent)
+	if len(tp) != 55 || tp[2] != '-' || tp[35] != '-' {
+		return ""
+	}
+	return tp[3:35]
 }

@@ -15,7 +15,7 @@ func recoverer(log *slog.Logger) Middleware {
 			defer func() {
 				if p := recover(); p != nil {
 					log.Error("handler panicked", "service", req.Service, "path", req.Path,
-						"request_id", req.Header.Get(HeaderRequestID), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+						"request_id", req.Header.Get(HeaderRequestID), "trace_id", traceIDOf(req.Header), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 					res, err = nil, Errorf(CodeInternal, "internal error in %s %s", req.Service, req.Path)
 				}
 			}()
