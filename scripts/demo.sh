@@ -21,5 +21,9 @@ if [[ ! -f $MESH_DIR/gateway.pem ]]; then
 fi
 "$BIN/gateway" --bridge "https://$BRIDGE" --mesh-dir "$MESH_DIR" --identity gateway \
 	--save-license "$MESH_DIR/last-license.pdf"
+# The monitoring address the running mesh wrote, unless MONITOR names one.
+if [[ -z ${MONITOR:-} && -f $MESH_DIR/run.env ]]; then
+	MONITOR=$(sed -n 's/^MONITOR=//p' "$MESH_DIR/run.env")
+fi
 echo
 echo "Watch it live: http://${MONITOR:-127.0.0.1:8081}/ui (with make run)"

@@ -88,6 +88,8 @@ ready() {
 	done
 	wait "$pid"
 }
+# What make demo reads of the running mesh: where its monitoring listens.
+printf 'MONITOR=%s\n' "$MONITOR" >"$MESH_DIR/run.env"
 trap on_signal INT TERM
 trap stop_all EXIT
 
