@@ -27,7 +27,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 	defer p.Close()
 
 	sides := []string{SideMesh, SideMeshNoTrace, SideRaw, SideRawPlain}
-	openSides := []string{SideMesh, SideMeshNoTrace, SideRaw}
+	openSides := []string{SideMesh, SideMeshNoTrace, SideRaw, SideSidecar}
 	callers := []int{1, 16, 64}
 	res := map[loadKey][]Result{}
 	for round := range cfg.Rounds {
@@ -84,7 +84,7 @@ func runRPC(ctx context.Context, cfg *Config, creds *Creds, rep *Report) error {
 	cfg.logf("trace events: emitted %d, published %d, dropped %d, read back %d, expected %d",
 		tc.Emitted, tc.Published, tc.Dropped, tc.Read, tc.Expected)
 	rpcRows(cfg, rep, res, tc, p.HeaderBytes())
-	sidecarRows(rep, res)
+	sidecarRows(cfg, rep, res)
 	return nil
 }
 

@@ -74,8 +74,9 @@ func (a *sidecarApp) close(ctx context.Context) {
 
 // sidecarRows are the sidecar hop's rows: what a call to a booth behind
 // the sidecar adds to the same call to the Go booth, serial and at 16
-// callers (target: p50 added at most 150 µs).
-func sidecarRows(rep *Report, res map[loadKey][]Result) {
+// callers (target: p50 added at most 150 µs), and in the open loop, where
+// the machine is not saturated, with the CPU each call adds.
+func sidecarRows(cfg *Config, rep *Report, res map[loadKey][]Result) {
 	const pair = "a booth behind the sidecar (HTTP app on loopback) vs the same Go booth called directly"
 	added := func(q float64) func(a, b Result) float64 {
 		return func(a, b Result) float64 { return us(a.Latency.Quantile(q)) - us(b.Latency.Quantile(q)) }
@@ -93,4 +94,15 @@ func sidecarRows(rep *Report, res map[loadKey][]Result) {
 			Target:  "—", Holds: NoGoal})
 		rep.Spread = append(rep.Spread, spread("sidecar added p50 (µs), "+callersLabel(n), pairwise(a, b, added(0.5)), "%+.0f"))
 	}
+	a, b := res[loadKey{SideSidecar, 0}], res[loadKey{SideMesh, 0}]
+	open := fmt.Sprintf("%d calls/s open loop", cfg.Rate)
+	for _, q := range []float64{0.5, 0.9} {
+		rep.Rows = append(rep.Rows, Row{Pair: pair, Measured: fmt.Sprintf("%s, p%.0f from the scheduled send", open, q*100),
+			A: fmtUS(median(each(a, quantileUS(q)))), B: fmtUS(median(each(b, quantileUS(q)))),
+			Compare: fmtAddedUS(median(pairwise(a, b, added(q)))), Target: "—", Holds: NoGoal})
+	}
+	rep.Rows = append(rep.Rows, Row{Pair: pair, Measured: open + ", CPU seconds per 1000 calls (process rusage)",
+		A: fmt.Sprintf("%.3f", median(each(a, Result.CPUPer1000))), B: fmt.Sprintf("%.3f", median(each(b, Result.CPUPer1000))),
+		Compare: fmt.Sprintf("%+.3f", median(pairwise(a, b, func(a, b Result) float64 { return a.CPUPer1000() - b.CPUPer1000() }))),
+		Target:  "—", Holds: NoGoal})
 }
