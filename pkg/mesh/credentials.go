@@ -72,8 +72,8 @@ func (c Credentials) secret(inline []byte, path, name, what, env string) ([]byte
 	return data, path, nil
 }
 
-// CAPool returns the mesh CA as the only trusted root.
-func (c Credentials) CAPool() (*x509.CertPool, error) {
+// caPool returns the mesh CA as the only trusted root.
+func (c Credentials) caPool() (*x509.CertPool, error) {
 	data, src, err := c.secret(c.CAPEM, c.CAFile, pki.CAName+".pem", "mesh CA", "HMS_CA_FILE")
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (c Credentials) TLSConfig(identity string) (*tls.Config, error) {
 	if err := pki.ValidateIdentity(identity); err != nil {
 		return nil, fmt.Errorf("mesh: %w", err)
 	}
-	pool, err := c.CAPool()
+	pool, err := c.caPool()
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (c Credentials) TLSConfig(identity string) (*tls.Config, error) {
 // (the bridge's): the server certificate from Dir, HTTP/2 first, and a
 // client certificate signed by the mesh CA required of every client.
 func (c Credentials) ServerTLSConfig() (*tls.Config, error) {
-	pool, err := c.CAPool()
+	pool, err := c.caPool()
 	if err != nil {
 		return nil, err
 	}
