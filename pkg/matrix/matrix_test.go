@@ -77,6 +77,13 @@ func TestDemoMatrixAllows(t *testing.T) {
 	}) {
 		t.Errorf("inspector = %+v, want an operator reading AUDIT and SVC_TRACE and calling nothing", in)
 	}
+	var stores []string
+	for _, g := range m.Stores() {
+		stores = append(stores, g.Stream())
+	}
+	if want := []string{"AUDIT", "KV_PAYMENTS", "KV_SVC_DEDUP", "OBJ_LICENSES", "SVC_TRACE"}; !slices.Equal(stores, want) {
+		t.Errorf("Stores() = %v, want %v", stores, want)
+	}
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -114,6 +121,8 @@ func TestParseRefuses(t *testing.T) {
 		{"grant mesh subject", head + "  b: {kind: booth, jetstream: [{stream: S, access: write, subjects: [svc.payment.charge]}]}\n", "grant calls instead"},
 		{"grant dollar subject", head + "  b: {kind: booth, jetstream: [{stream: S, access: write, subjects: [$JS.API.>]}]}\n", "belong to NATS"},
 		{"grant subjects on read", head + "  b: {kind: booth, jetstream: [{stream: S, access: read, subjects: [a]}]}\n", "only for a write grant"},
+		{"provisioner booth", head + "  b: {kind: booth, provisioner: true}\n", "provisioner is only for kind bridge or operator, not booth"},
+		{"provisioner gateway", head + "  g: {kind: gateway, provisioner: true}\n", "provisioner is only for kind bridge or operator, not gateway"},
 		{"bad nkey", head + "  b: {kind: booth, nkey: SUABC}\n", "not a public user NKey"},
 	}
 	for _, tt := range tests {
