@@ -40,7 +40,7 @@ func main() {
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
-	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
+	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies of their stores the booths expect (1 on a single server, 3 on a cluster); fewer is logged: the provisioner sets it")
 	cfg.Credentials = env.Credentials
 	fs.StringVar(&cfg.Credentials.Dir, "mesh-dir", or(env.Credentials.Dir, ".mesh"), "credentials folder written by meshctl init: each booth connects with its own ("+mesh.EnvMeshDir+")")
 	fs.StringVar(&cfg.MatrixFile, "matrix", or(env.MatrixFile, "deployments/matrix.yaml"), "Access & Authorization Matrix every call's token is checked against ("+mesh.EnvMatrix+")")

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
 const matrixPath = "../../deployments/matrix.yaml"
@@ -92,8 +94,12 @@ func TestNATSConfigPrintsAConfigTheServerTakes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nats-server refuses the printed config: %v", err)
 	}
-	if len(opts.Nkeys) != 7 {
-		t.Errorf("config has %d NKey users, want 7", len(opts.Nkeys))
+	m, err := matrix.Load(matrixPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(m.Identities()); len(opts.Nkeys) != want {
+		t.Errorf("config has %d NKey users, want %d (one per identity)", len(opts.Nkeys), want)
 	}
 }
 

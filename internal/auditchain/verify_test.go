@@ -18,6 +18,8 @@ import (
 	"github.com/hms-svc/hms-svc/internal/auditchain"
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -27,6 +29,7 @@ func writeRecords(t *testing.T, nc *nats.Conn, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
+	storestest.Provision(t, nc, stores.Options{})
 	b, err := booths.Start(ctx, nc, "audit-log", booths.Config{
 		AuditKey: []byte("test-audit-key-0123456789"), Logger: slog.New(slog.DiscardHandler),
 	})

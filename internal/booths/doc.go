@@ -4,8 +4,9 @@
 // license-printer (a PDF license kept in the JetStream object store LICENSES)
 // and audit-log (an append-only, hash-chained record in the stream AUDIT
 // that never holds a raw SSN; internal/auditchain verifies the chain).
-// Start runs one of them, by name, on its own NATS connection; each creates
-// or updates the JetStream resources it needs with Config.Replicas copies
-// (never fewer than they already have), so any number of instances may
-// start at once.
+// Start runs one of them, by name, on its own NATS connection; each binds
+// the JetStream stores it needs, which the provisioner made from their one
+// declaration (internal/stores), and fails at start, naming the store, when
+// one is missing. A booth never creates or reconfigures a store: its NATS
+// permissions do not let it.
 package booths

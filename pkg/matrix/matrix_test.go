@@ -24,7 +24,7 @@ func demo(t *testing.T) *matrix.Matrix {
 func TestDemoMatrixAllows(t *testing.T) {
 	t.Parallel()
 	m := demo(t)
-	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "payment"}; !slices.Equal(got, want) {
+	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "payment", "provisioner"}; !slices.Equal(got, want) {
 		t.Errorf("Identities() = %v, want %v", got, want)
 	}
 	if got, want := m.Services(), []string{"audit-log", "fee-calc", "license-printer", "payment"}; !slices.Equal(got, want) {
@@ -76,6 +76,15 @@ func TestDemoMatrixAllows(t *testing.T) {
 		return a.Store == b.Store && a.Name == b.Name && a.Access == b.Access && len(a.Subjects) == 0
 	}) {
 		t.Errorf("inspector = %+v, want an operator reading AUDIT and SVC_TRACE and calling nothing", in)
+	}
+	var provisioners []string
+	for _, name := range m.Identities() {
+		if id, _ := m.Identity(name); id.Provisioner {
+			provisioners = append(provisioners, name)
+		}
+	}
+	if want := []string{"bridge", "provisioner"}; !slices.Equal(provisioners, want) {
+		t.Errorf("provisioners %v, want %v", provisioners, want)
 	}
 	var stores []string
 	for _, g := range m.Stores() {

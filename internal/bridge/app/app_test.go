@@ -229,7 +229,8 @@ func TestEmbeddedNATSKeepsJetStreamDataAcrossRestarts(t *testing.T) {
 	nc := connectAs(t, a, "license-printer")
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	store, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "LICENSES"})
+	// The bridge provisioned the store at start; license-printer binds it.
+	store, err := js.ObjectStore(ctx, "LICENSES")
 	if err != nil {
 		t.Fatal(err)
 	}
