@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -251,5 +252,49 @@ func TestProvisionWaitsForTheMetaLeader(t *testing.T) {
 		if r.Replicas != 3 {
 			t.Errorf("%s", r)
 		}
+	}
+}
+
+// Stores made by the booths of earlier versions (mutable buckets, streams
+// without deny flags) are brought to the declaration in place, their
+// entries kept: a mesh's existing data survives the upgrade.
+func TestProvisionUpgradesStoresTheBoothsMade(t *testing.T) {
+	s := natstest.Start(t)
+	js, err := jetstream.New(natstest.Connect(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	ledger, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: stores.Payments, History: 1, Storage: jetstream.FileStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.Create(ctx, "req-1", []byte("charged")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: stores.Dedup, History: 1, TTL: 24 * time.Hour, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: stores.Licenses, Storage: jetstream.FileStorage}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: stores.Trace, Subjects: []string{"svc.trace.>"}, MaxAge: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	got := actions(provision(t, js, stores.Options{}))
+	want := map[string]stores.Action{"AUDIT": stores.Created, "KV_PAYMENTS": stores.Updated, "KV_SVC_DEDUP": stores.Updated,
+		"OBJ_LICENSES": stores.Updated, "SVC_TRACE": stores.Updated}
+	if !maps.Equal(got, want) {
+		t.Errorf("actions %v, want %v", got, want)
+	}
+	kv, err := stores.KeyValue(ctx, js, stores.Payments, stores.Expect{})
+	if err != nil {
+		t.Fatalf("binding the upgraded ledger: %v", err)
+	}
+	if e, err := kv.Get(ctx, "req-1"); err != nil || string(e.Value()) != "charged" {
+		t.Errorf("the ledger entry after the upgrade: %v", err)
+	}
+	if err := kv.Delete(ctx, "req-1"); err == nil {
+		t.Error("the upgraded ledger took a delete marker")
 	}
 }
