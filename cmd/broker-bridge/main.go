@@ -3,7 +3,9 @@
 // unless --nats names an external server, runs an embedded NATS server with
 // JetStream and the matrix's authorization, so one command runs a whole
 // mesh on one machine. Its credentials come from --mesh-dir (meshctl init).
-// It records every call in the SVC_TRACE stream and, with --monitor-listen,
+// At start it provisions every JetStream store of the mesh, when the matrix
+// makes it the provisioner (the demo's does). It records every call in the
+// SVC_TRACE stream and, with --monitor-listen,
 // serves the live page and metrics to this machine without a certificate.
 package main
 
@@ -87,7 +89,8 @@ func parseFlags(args []string, common *cli.Common, stderr io.Writer) (app.Config
 	fs.BoolVar(&cfg.InsecureH2C, "insecure-h2c", false, "serve cleartext HTTP/2 instead of HTTPS, on a loopback --listen only (benchmarks); needs --insecure-h2c-as")
 	fs.StringVar(&cfg.InsecureH2CAs, "insecure-h2c-as", "", "with --insecure-h2c: the identity every request calls for (e.g. gateway), which the matrix must let the bridge act for")
 	fs.StringVar(&cfg.MonitorListen, "monitor-listen", "", "also serve the read-only monitoring endpoints (/ui, /metrics, traces, services, breakers) in cleartext without authentication on this loopback address (e.g. "+app.DefaultMonitorListen+"); off when empty")
-	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", app.DefaultTraceReplicas, "replicas of the SVC_TRACE stream: 1 on one server, 3 on a cluster")
+	fs.IntVar(&cfg.Replicas, "replicas", app.DefaultReplicas, "replicas of every store the bridge provisions at start: 1 on one server, 3 on a cluster (never lowered)")
+	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", 0, "replicas of the SVC_TRACE stream (default: as --replicas)")
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")
 	fs.Int64Var(&cfg.TraceMaxBytes, "trace-max-bytes", app.DefaultTraceMaxBytes, "most bytes SVC_TRACE keeps; the oldest events go first")
 	if err := cli.Parse(fs, args, common, envAliases); err != nil {

@@ -25,6 +25,9 @@ func recordAudits(t *testing.T, srv *server.Server, dir string, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
+	if out, code := meshctl(t, "provision", "--nats", srv.ClientURL(), "--mesh-dir", dir); code != 0 {
+		t.Fatalf("provision: exit %d %s", code, out)
+	}
 	opts, err := mesh.Credentials{Dir: dir}.NATSOptions("audit-log")
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,12 @@
 // Command meshctl is the operator's tool for the mesh's credentials and
-// configuration, its readiness, its traces and its audit chain:
+// configuration, its stores, its readiness, its traces and its audit chain:
 //
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
 //	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH] [--host H]
 //	                    [--port 4222] [--route-port 6222] [--http-port P] [--server-name N] [--store-dir D]
 //	                    [--cluster-size N --cluster-node I | --routes URL,...] [--write-deployments DIR]
+//	meshctl provision [--nats URL] [--mesh-dir .mesh] [--as provisioner] [--replicas N]
+//	                  [--trace-replicas N] [--trace-max-age D] [--trace-max-bytes N] [--dedup-ttl D] [--timeout 2m]
 //	meshctl ready [--bridge https://127.0.0.1:8443] [--dir .mesh] [--identity gateway]
 //	              [--timeout 30s] [--service NAME]...
 //	meshctl trace tail [--since 5m] [--count N] | show ID   [--nats URL] [--mesh-dir .mesh] [--as inspector]

@@ -17,6 +17,8 @@ import (
 	"github.com/hms-svc/hms-svc/internal/auditchain"
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -37,7 +39,9 @@ func startAuditLog(t *testing.T, s *server.Server, reg *prometheus.Registry) *au
 	if reg != nil {
 		cfg.Metrics = reg
 	}
-	b, err := booths.Start(ctx, natstest.Connect(t, s), "audit-log", cfg)
+	nc := natstest.Connect(t, s)
+	storestest.Provision(t, nc, stores.Options{})
+	b, err := booths.Start(ctx, nc, "audit-log", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

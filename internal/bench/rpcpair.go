@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/hms-svc/hms-svc/internal/booths"
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/trace"
@@ -106,7 +107,7 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 		return m, err
 	}
 
-	// The trace stream, as the bridge makes it.
+	// The stores, as the bridge provisions them.
 	admin, err := conn("bridge")
 	if err != nil {
 		return nil, err
@@ -114,7 +115,7 @@ func NewRPCPair(ctx context.Context, c *Creds, dir, feeTable string) (_ *RPCPair
 	if p.js, err = jetstream.New(admin); err != nil {
 		return nil, err
 	}
-	if _, err := trace.EnsureStream(ctx, p.js, trace.StreamConfig{}); err != nil {
+	if _, err := stores.Provision(ctx, p.js, stores.Options{}, slog.New(slog.DiscardHandler)); err != nil {
 		return nil, err
 	}
 
@@ -225,7 +226,7 @@ func startDedupBooth(ctx context.Context, join func(string) (*mesh.Mesh, error),
 	if err != nil {
 		return err
 	}
-	kv, err := rpc.EnsureDedupBucket(ctx, js, 1, 0)
+	kv, err := stores.KeyValue(ctx, js, rpc.DedupBucket, stores.Expect{})
 	if err != nil {
 		return err
 	}

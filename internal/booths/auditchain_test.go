@@ -21,7 +21,7 @@ import (
 // Two instances appending at once keep one chain: each append names the
 // sequence it follows, and the loser of a race links to the winner's record.
 func TestAuditChainAcrossInstances(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	logs := &logCounter{}
 	cfg := testConfig()
 	cfg.Logger = slog.New(logs)
@@ -115,7 +115,7 @@ func TestAuditDuplicateWindowOutlastsRetries(t *testing.T) {
 	if booths.AuditDuplicateWindow < 10*booths.AuditRetryHorizon {
 		t.Errorf("duplicate window %v is not well above the retry horizon %v", booths.AuditDuplicateWindow, booths.AuditRetryHorizon)
 	}
-	s := natstest.Start(t)
+	s := startServer(t)
 	startBooth(t, s, "audit-log", testConfig())
 	cfg := auditStream(t, natstest.Connect(t, s)).CachedInfo().Config
 	if cfg.Duplicates != booths.AuditDuplicateWindow || !cfg.DenyDelete || !cfg.DenyPurge ||

@@ -12,13 +12,14 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // AuditStream and AuditSubject are where audit-log appends its records.
 const (
-	AuditStream  = "AUDIT"
-	AuditSubject = "audit.records"
+	AuditStream  = stores.Audit
+	AuditSubject = stores.AuditSubject
 )
 
 // DefaultAuditAction is the action of a record that names none.
@@ -28,7 +29,7 @@ const DefaultAuditAction = "license-issued"
 // deduplicate a record (its Duplicates window). It must outlast every retry
 // of one logical call: audit-log's own retries of an append (at most
 // AuditRetryHorizon) and a gateway's retries with the same request id.
-const AuditDuplicateWindow = 10 * time.Minute
+const AuditDuplicateWindow = stores.AuditDuplicateWindow
 
 // RecordRequest is audit-log's /record request. User is the applicant's SSN;
 // it is never stored.
@@ -93,8 +94,7 @@ var (
 	actionPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 )
 
-// startAuditLog creates or updates the append-only AUDIT stream and serves
-// /record.
+// startAuditLog binds the append-only AUDIT stream and serves /record.
 func startAuditLog(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, error) {
 	if len(cfg.AuditKey) < MinAuditKeyLen {
 		return nil, fmt.Errorf("audit-log: the SSN hash key must be at least %d bytes, got %d", MinAuditKeyLen, len(cfg.AuditKey))
@@ -103,25 +103,9 @@ func startAuditLog(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, 
 	if err != nil {
 		return nil, err
 	}
-	replicas, err := storeReplicas(ctx, js, AuditStream, cfg)
+	stream, err := stores.Stream(ctx, js, AuditStream, cfg.expect())
 	if err != nil {
 		return nil, fmt.Errorf("audit-log: %w", err)
-	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        AuditStream,
-		Description: "audit records for inspectors; append-only, hash-chained, no raw SSN",
-		Subjects:    []string{AuditSubject},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Replicas:    replicas,
-		Duplicates:  AuditDuplicateWindow,
-		DenyDelete:  true,
-		DenyPurge:   true,
-		// Every replica answers reads, so each node's copy can be read.
-		AllowDirect: true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("audit-log: creating stream %s: %w", AuditStream, err)
 	}
 	key := append([]byte(nil), cfg.AuditKey...)
 	watch, err := newChainWatch(cfg.Metrics, cfg.logger())

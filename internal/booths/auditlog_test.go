@@ -22,6 +22,8 @@ import (
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/embednats"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -75,6 +77,7 @@ func filesHolding(t *testing.T, dir, s string) []string {
 func TestAuditLogNeverStoresTheSSN(t *testing.T) {
 	store := t.TempDir()
 	s := natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: store})
+	storestest.Provision(t, natstest.Connect(t, s), stores.Options{})
 	startBooth(t, s, "audit-log", testConfig())
 	client := newClient(t, s)
 	st := auditStream(t, natstest.Connect(t, s))
@@ -163,7 +166,7 @@ func TestAuditLogNeverStoresTheSSN(t *testing.T) {
 }
 
 func TestAuditLogRefusesIncompleteRecords(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	startBooth(t, s, "audit-log", testConfig())
 	client := newClient(t, s)
 	nc := natstest.Connect(t, s)
@@ -214,7 +217,7 @@ func TestAuditLogRefusesIncompleteRecords(t *testing.T) {
 }
 
 func TestAuditLogNeedsAKey(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	cfg := testConfig()
 	cfg.AuditKey = []byte("short")
 	b, err := booths.Start(t.Context(), natstest.Connect(t, s), "audit-log", cfg)

@@ -24,7 +24,7 @@ import (
 // retries the publish with the same Nats-Msg-Id and JetStream answers that
 // it already has it.
 func TestAuditAckLostIsNotStoredTwice(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	proxy := cutAfter(t, s.Addr().String(), []byte("PUB "+booths.AuditSubject+" "))
 	nc, err := nats.Connect("nats://"+proxy.String(), nats.IgnoreDiscoveredServers(),
 		nats.MaxReconnects(-1), nats.ReconnectWait(10*time.Millisecond))

@@ -1,11 +1,11 @@
 package booths
 
 import (
-	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -40,26 +40,20 @@ type Config struct {
 	// Metrics, when set, is where the booths register their own metrics
 	// (audit-log's hms_svc_audit_chain_problems_total).
 	Metrics prometheus.Registerer
-	// Replicas is how many copies JetStream keeps of the booths' stores
-	// (the AUDIT stream, the PAYMENTS ledger, the LICENSES store): 1 on a
-	// single server, 3 on a cluster; 0 means 1. A store that already has
-	// more replicas keeps them.
+	// Replicas is how many copies of their stores (the AUDIT stream, the
+	// PAYMENTS ledger, the LICENSES store, SVC_DEDUP) the booths expect: 1
+	// on a single server, 3 on a cluster; 0 expects nothing. The booths
+	// only bind their stores, so a store that keeps fewer is logged, not
+	// changed: the provisioner (the bridge, meshctl provision) sets it.
 	Replicas int
 }
 
 // MaxReplicas is the most replicas JetStream keeps of a stream.
-const MaxReplicas = 5
+const MaxReplicas = stores.MaxReplicas
 
-// replicas returns the replica count to ask for, or an error naming a
-// count JetStream cannot keep.
-func (c Config) replicas() (int, error) {
-	switch {
-	case c.Replicas == 0:
-		return 1, nil
-	case c.Replicas < 0 || c.Replicas > MaxReplicas:
-		return 0, fmt.Errorf("replicas must be 1 to %d, got %d", MaxReplicas, c.Replicas)
-	}
-	return c.Replicas, nil
+// expect is what the booths expect of the stores they bind.
+func (c Config) expect() stores.Expect {
+	return stores.Expect{Replicas: c.Replicas, Logger: c.logger()}
 }
 
 func (c Config) logger() *slog.Logger {

@@ -7,8 +7,9 @@
 // the checks audit-log applies to the tail it appends to, CheckStored and
 // CheckLink, and audit-log counts what it finds in
 // hms_svc_audit_chain_problems_total).
-// Start runs one of them, by name, on its own NATS connection; each creates
-// or updates the JetStream resources it needs with Config.Replicas copies
-// (never fewer than they already have), so any number of instances may
-// start at once.
+// Start runs one of them, by name, on its own NATS connection; each binds
+// the JetStream stores it needs, which the provisioner made from their one
+// declaration (internal/stores), and fails at start, naming the store, when
+// one is missing. A booth never creates or reconfigures a store: its NATS
+// permissions do not let it.
 package booths

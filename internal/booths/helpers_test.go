@@ -16,6 +16,8 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/booths"
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -26,6 +28,15 @@ var testAuditKey = []byte("test-audit-key-0123456789abcdef")
 
 func testConfig() booths.Config {
 	return booths.Config{FeeTable: feeTable, AuditKey: testAuditKey, Logger: slog.New(slog.DiscardHandler)}
+}
+
+// startServer runs a NATS server with the mesh's stores provisioned, as the
+// bridge makes them.
+func startServer(t *testing.T) *server.Server {
+	t.Helper()
+	s := natstest.Start(t)
+	storestest.Provision(t, natstest.Connect(t, s), stores.Options{})
+	return s
 }
 
 // startBooth runs booth name on its own connection to s until the test ends.

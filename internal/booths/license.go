@@ -7,12 +7,13 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // LicenseBucket is the JetStream object store of printed licenses; an
 // object's name is the license id.
-const LicenseBucket = "LICENSES"
+const LicenseBucket = stores.Licenses
 
 // LicenseContentType is the media type of a license object.
 const LicenseContentType = "application/pdf"

@@ -14,12 +14,14 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
 // PaymentsBucket is the JetStream KV bucket of payment's ledger, keyed by
-// request id.
-const PaymentsBucket = "PAYMENTS"
+// request id and written once per key: a charge once recorded can be
+// neither replaced nor erased.
+const PaymentsBucket = stores.Payments
 
 // ChargeRequest is payment's /charge request.
 type ChargeRequest struct {
@@ -48,35 +50,21 @@ type LedgerEntry struct {
 	Reply      ChargeReply `json:"reply"`
 }
 
-// startPayment creates or updates the ledger bucket and serves /charge.
+// startPayment binds the ledger and the dedup store and serves /charge.
 func startPayment(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	replicas, err := storeReplicas(ctx, js, "KV_"+PaymentsBucket, cfg)
+	kv, err := stores.KeyValue(ctx, js, PaymentsBucket, cfg.expect())
 	if err != nil {
 		return nil, fmt.Errorf("payment: %w", err)
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      PaymentsBucket,
-		Description: "payment ledger: one charge per request id",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("payment: creating KV bucket %s: %w", PaymentsBucket, err)
 	}
 	// A charge is not idempotent: the booth framework keeps its answer per
 	// request id in SVC_DEDUP, so a retry on any instance replays it and a
 	// duplicate in flight waits; the ledger's atomic create below stays as
 	// the second guard (a lease takeover can never charge twice).
-	dedupReplicas, err := storeReplicas(ctx, js, "KV_"+rpc.DedupBucket, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("payment: %w", err)
-	}
-	dedup, err := rpc.EnsureDedupBucket(ctx, js, dedupReplicas, 0)
+	dedup, err := stores.KeyValue(ctx, js, rpc.DedupBucket, cfg.expect())
 	if err != nil {
 		return nil, fmt.Errorf("payment: %w", err)
 	}

@@ -43,7 +43,7 @@ func ledgerKeys(t *testing.T, kv jetstream.KeyValue) []string {
 }
 
 func TestPaymentChargesOncePerRequestID(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	startBooth(t, s, "payment", testConfig())
 	client := newClient(t, s)
 	kv := ledger(t, natstest.Connect(t, s))
@@ -101,7 +101,7 @@ func TestPaymentChargesOncePerRequestID(t *testing.T) {
 // Retries of one call that reach two instances at once charge once: every
 // request id has one ledger entry at revision 1 and both callers get its txn.
 func TestPaymentOneChargeAcrossInstances(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	// Two instances start at once, each creating the bucket.
 	startTogether(t, s, "payment", "payment")
 	var wg sync.WaitGroup
@@ -155,7 +155,7 @@ func TestPaymentOneChargeAcrossInstances(t *testing.T) {
 }
 
 func TestPaymentRefusesBadCharges(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	startBooth(t, s, "payment", testConfig())
 	client := newClient(t, s)
 	nc := natstest.Connect(t, s)

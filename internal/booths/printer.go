@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
@@ -28,25 +29,15 @@ type GenerateReply struct {
 	URL string `json:"url"`
 }
 
-// startPrinter creates or updates the license object store and serves
-// /generate.
+// startPrinter binds the license object store and serves /generate.
 func startPrinter(ctx context.Context, nc *nats.Conn, cfg Config) (*rpc.Booth, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	replicas, err := storeReplicas(ctx, js, "OBJ_"+LicenseBucket, cfg)
+	store, err := stores.ObjectStore(ctx, js, LicenseBucket, cfg.expect())
 	if err != nil {
 		return nil, fmt.Errorf("license-printer: %w", err)
-	}
-	store, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      LicenseBucket,
-		Description: "printed licenses (PDF), named by license id",
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("license-printer: creating object store %s: %w", LicenseBucket, err)
 	}
 	return newBooth(nc, cfg, "license-printer", "Prints a license as a PDF", "/generate",
 		generate(store, cfg.logger()), extras{})

@@ -15,7 +15,7 @@ import (
 )
 
 func TestPrinterStoresAPDFLicense(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	startBooth(t, s, "license-printer", testConfig())
 	client := newClient(t, s)
 
@@ -64,7 +64,7 @@ func TestPrinterStoresAPDFLicense(t *testing.T) {
 }
 
 func TestPrinterRefusesBadRequests(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	startBooth(t, s, "license-printer", testConfig())
 	client := newClient(t, s)
 	for _, tc := range []struct {
@@ -99,7 +99,7 @@ func TestPrinterRefusesBadRequests(t *testing.T) {
 }
 
 func TestOpenLicenseErrors(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	js, err := jetstream.New(natstest.Connect(t, s))
 	if err != nil {
 		t.Fatal(err)

@@ -21,8 +21,10 @@ const Version = "1.0.0"
 var ErrUnknownBooth = errors.New("unknown booth")
 
 // Start runs the booth called name on nc and returns it serving; stop it
-// with its Stop method. ctx bounds the start only (creating JetStream
-// resources, reading the fee table), not the booth's life.
+// with its Stop method. ctx bounds the start only (binding the booth's
+// JetStream stores, reading the fee table), not the booth's life. The
+// stores must exist: the provisioner makes them (internal/stores), and a
+// booth never creates or edits one.
 func Start(ctx context.Context, nc *nats.Conn, name string, cfg Config) (*rpc.Booth, error) {
 	if nc == nil {
 		return nil, fmt.Errorf("booth %s: nil NATS connection", name)

@@ -7,10 +7,10 @@ import (
 	"github.com/hms-svc/hms-svc/internal/natstest"
 )
 
-// Instances that start at once all create or update the same JetStream
-// resources without tripping over each other.
+// Instances that start at once all bind the same stores without tripping
+// over each other.
 func TestBoothsStartTogether(t *testing.T) {
-	s := natstest.Start(t)
+	s := startServer(t)
 	var names []string
 	for _, name := range booths.Names {
 		names = append(names, name, name, name)

@@ -145,6 +145,7 @@ func startAuditLogs(t *testing.T, urls string, instances ...string) {
 	if err := os.WriteFile(key, []byte("faulttest-audit-key-0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	provision(t, urls, 3)
 	for _, name := range instances {
 		cfg := runnerConfig(urls, "audit-log")
 		cfg.InstanceName, cfg.Replicas, cfg.AuditKeyFile = name, 3, key

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/runner"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
@@ -43,6 +45,13 @@ func childArgs(url, booth, instance string) []string {
 // on its own identity's credentials, each checking call tokens.
 func runnerConfig(url string, booths ...string) runner.Config {
 	return runner.Config{NATSURL: url, Booths: booths, Credentials: mesh.Credentials{Dir: credsDir}, Matrix: demo, Logger: quiet()}
+}
+
+// provision creates the mesh's stores on the servers at url with replicas
+// copies, as the provisioner identity, as the bridge does at start.
+func provision(t *testing.T, url string, replicas int) {
+	t.Helper()
+	storestest.Provision(t, meshConn(t, url, "provisioner"), stores.Options{Replicas: replicas})
 }
 
 // meshConn connects to url as identity, reconnecting forever, closed when

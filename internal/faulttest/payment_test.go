@@ -52,6 +52,7 @@ func TestPaymentInstanceLostUnderLoad(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: t.TempDir(), Tune: secure})
 			url := s.ClientURL()
+			provision(t, url, 1)
 			victim := startRunner(t, url, "payment", "payment-1")
 			startRunner(t, url, "payment", "payment-2")
 			discovery := meshConn(t, url, "bridge")

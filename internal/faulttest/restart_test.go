@@ -63,6 +63,7 @@ func TestNATSRestartUnderLoad(t *testing.T) {
 
 func restartUnderLoad(t *testing.T, callerOpts ...nats.Option) {
 	node := natstest.StartNode(t, secure)
+	provision(t, node.URL(), 1)
 	r, err := runner.Start(t.Context(), runnerConfig(node.URL(), "audit-log"))
 	if err != nil {
 		t.Fatal(err)

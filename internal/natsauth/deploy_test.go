@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 )
 
 // The committed 3-node example is durable and runs away from 4222: each
@@ -66,16 +66,12 @@ func TestDeploymentClusterIsDurable(t *testing.T) {
 			t.Errorf("node %d: JetStream enabled %v, sync always %v; want both", i+1, n.JetStreamEnabled(), n.JetStreamConfig().SyncAlways)
 		}
 	}
-	// audit-log creates its stream with 3 replicas and appends to it.
+	// The provisioner makes the stores with 3 replicas; audit-log appends.
+	storestest.Provision(t, connectAs(t, nodes[0], "provisioner"), stores.Options{Replicas: 3})
 	js, err := jetstream.New(connectAs(t, nodes[0], "audit-log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	natstest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
-		_, err := js.CreateOrUpdateStream(t.Context(), jetstream.StreamConfig{
-			Name: "AUDIT", Subjects: []string{"audit.records"}, Storage: jetstream.FileStorage, Replicas: 3})
-		return err
-	})
 	ack, err := js.Publish(t.Context(), "audit.records", []byte(`{}`))
 	if err != nil || ack.Sequence != 1 {
 		t.Fatalf("append: %v, %+v; want sequence 1", err, ack)

@@ -2,9 +2,10 @@
 // server's authorization: every identity is an NKey user that may subscribe
 // only to its own request subjects (in its queue group) and its own inbox,
 // publish only to the calls the matrix grants, its own trace subject and the
-// JetStream API of the stores it is granted, and answer only through
-// allow_responses. There is no anonymous user, and TLS with client
-// certificates is required.
+// JetStream API that binds, reads and appends to the stores it is granted,
+// and answer only through allow_responses. Only a provisioner may create or
+// update a store; nobody may purge or delete one or delete a message. There
+// is no anonymous user, and TLS with client certificates is required.
 //
 // Apply configures an embedded server and also binds each connection's
 // client certificate to its NKey (the certificate's identity must be the

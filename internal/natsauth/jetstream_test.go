@@ -10,10 +10,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 )
 
 // The grants of the demo matrix let each booth use its store the way the
-// demo booths do, and nothing else.
+// demo booths do, once the provisioner made them, and nothing else: no
+// booth can create its store.
 func TestJetStreamGrantsServeTheBooths(t *testing.T) {
 	s := startMesh(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -21,9 +25,15 @@ func TestJetStreamGrantsServeTheBooths(t *testing.T) {
 	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 300*time.Millisecond) }
 
 	payment, _ := jetstream.New(connectAs(t, s, "payment"))
-	kv, err := payment.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "PAYMENTS", History: 1})
+	sctx, c := short()
+	if _, err := payment.CreateKeyValue(sctx, jetstream.KeyValueConfig{Bucket: "PAYMENTS", History: 1}); err == nil {
+		t.Error("payment created its ledger")
+	}
+	c()
+	storestest.Provision(t, connectAs(t, s, "provisioner"), stores.Options{})
+	kv, err := payment.KeyValue(ctx, "PAYMENTS")
 	if err != nil {
-		t.Fatalf("payment creating its ledger: %v", err)
+		t.Fatalf("payment binding its ledger: %v", err)
 	}
 	if _, err := kv.Create(ctx, "req-1", []byte(`{"amount":125}`)); err != nil {
 		t.Fatalf("payment writing its ledger: %v", err)
@@ -31,16 +41,16 @@ func TestJetStreamGrantsServeTheBooths(t *testing.T) {
 	if e, err := kv.Get(ctx, "req-1"); err != nil || string(e.Value()) != `{"amount":125}` {
 		t.Fatalf("payment reading its ledger: %v", err)
 	}
-	sctx, c := short()
-	if _, err := payment.CreateOrUpdateObjectStore(sctx, jetstream.ObjectStoreConfig{Bucket: "LICENSES"}); err == nil {
-		t.Error("payment created the license store")
+	sctx, c = short()
+	if _, err := payment.ObjectStore(sctx, "LICENSES"); err == nil {
+		t.Error("payment opened the license store")
 	}
 	c()
 
 	printer, _ := jetstream.New(connectAs(t, s, "license-printer"))
-	store, err := printer.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "LICENSES"})
+	store, err := printer.ObjectStore(ctx, "LICENSES")
 	if err != nil {
-		t.Fatalf("license-printer creating its store: %v", err)
+		t.Fatalf("license-printer binding its store: %v", err)
 	}
 	pdf := bytes.Repeat([]byte("%PDF-1.4 "), 20000) // several chunks
 	if _, err := store.Put(ctx, jetstream.ObjectMeta{Name: "lic-1"}, bytes.NewReader(pdf)); err != nil {
@@ -67,10 +77,9 @@ func TestJetStreamGrantsServeTheBooths(t *testing.T) {
 	c()
 
 	audit, _ := jetstream.New(connectAs(t, s, "audit-log"))
-	stream, err := audit.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: "AUDIT", Subjects: []string{"audit.records"}, DenyDelete: true, DenyPurge: true})
+	stream, err := audit.Stream(ctx, "AUDIT")
 	if err != nil {
-		t.Fatalf("audit-log creating its stream: %v", err)
+		t.Fatalf("audit-log binding its stream: %v", err)
 	}
 	ack, err := audit.Publish(ctx, "audit.records", []byte(`{"user":"***-**-6789"}`))
 	if err != nil {

@@ -16,11 +16,20 @@ import (
 func InboxPrefix(identity string) string { return "_INBOX." + identity }
 
 // DeniedJetStream lists the JetStream API no identity may call: purging or
-// deleting a stream, or deleting a message from one.
+// deleting a stream, or deleting a message from one. Key-value buckets and
+// object stores are streams (KV_<bucket>, OBJ_<bucket>), so this covers them.
 var DeniedJetStream = []string{
 	"$JS.API.STREAM.PURGE.>",
 	"$JS.API.STREAM.DELETE.>",
 	"$JS.API.STREAM.MSG.DELETE.>",
+}
+
+// DeniedStoreEdits lists the JetStream API only a provisioner may call:
+// creating and updating a stream. Everyone else is denied it outright, on
+// top of never being granted it.
+var DeniedStoreEdits = []string{
+	"$JS.API.STREAM.CREATE.>",
+	"$JS.API.STREAM.UPDATE.>",
 }
 
 // Permissions returns what identity may publish and subscribe to:
@@ -30,8 +39,11 @@ var DeniedJetStream = []string{
 //   - publish: the request subject of every call the matrix grants it (a
 //     bridge also those of the identities it acts for), "svc.trace.<identity>"
 //     (a bridge also the trace subjects of those it acts for),
-//     "$SRV.>" for a bridge (discovery), and the JetStream API and data
-//     subjects of its grants; never the DeniedJetStream API;
+//     "$SRV.>" for a bridge (discovery), the JetStream API to bind and read
+//     the stores of its grants and the data subjects of its write grants,
+//     and for a provisioner the API to create, update and look up every
+//     store the matrix names; never the DeniedJetStream API, and never
+//     DeniedStoreEdits unless it is the provisioner;
 //   - a booth answers requests through allow_responses (one reply each).
 func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error) {
 	id, ok := m.Identity(identity)
@@ -63,8 +75,14 @@ func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error)
 		pub = append(pub, "$SRV.>")
 	}
 	pub = append(pub, jetStreamSubjects(id.JetStream)...)
+	deny := slices.Clone(DeniedJetStream)
+	if id.Provisioner {
+		pub = append(pub, provisionSubjects(m)...)
+	} else {
+		deny = append(deny, DeniedStoreEdits...)
+	}
 	p := &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: pub, Deny: slices.Clone(DeniedJetStream)},
+		Publish:   &server.SubjectPermission{Allow: pub, Deny: deny},
 		Subscribe: &server.SubjectPermission{Allow: sub},
 	}
 	if id.Kind == matrix.KindBooth {
@@ -101,7 +119,21 @@ func callSubject(service, path string) (string, error) {
 	return subjects.Request(service, path)
 }
 
-// jetStreamSubjects returns the JetStream API and data subjects of grants.
+// provisionSubjects returns the JetStream API a provisioner uses: account
+// info (to wait for JetStream), and looking up, creating and updating the
+// stream behind every store of m. The rest of the API stays ungranted.
+func provisionSubjects(m *matrix.Matrix) []string {
+	out := []string{"$JS.API.INFO"}
+	for _, g := range m.Stores() {
+		s := g.Stream()
+		out = append(out, "$JS.API.STREAM.INFO."+s, "$JS.API.STREAM.CREATE."+s, "$JS.API.STREAM.UPDATE."+s)
+	}
+	return out
+}
+
+// jetStreamSubjects returns the JetStream API and data subjects of grants:
+// a read grant binds and reads the store, a write grant also publishes to
+// its data subjects. No grant creates or updates a store.
 func jetStreamSubjects(grants []matrix.Grant) []string {
 	if len(grants) == 0 {
 		return nil
@@ -119,7 +151,6 @@ func jetStreamSubjects(grants []matrix.Grant) []string {
 			"$JS.ACK."+s+".>", "$JS.FC."+s+".>",
 		)
 		if g.Access == matrix.AccessWrite {
-			out = append(out, api("STREAM.CREATE"), api("STREAM.UPDATE"))
 			out = append(out, g.DataSubjects()...)
 		}
 	}

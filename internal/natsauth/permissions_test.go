@@ -23,10 +23,18 @@ func TestPermissionsOfTheDemo(t *testing.T) {
 			wantNoSub: []string{"_INBOX.>"},
 		},
 		{
-			identity:  "bridge",
-			wantPub:   []string{"svc.payment.charge", "$SRV.>", "$JS.API.STREAM.INFO.OBJ_LICENSES", "$JS.API.CONSUMER.CREATE.OBJ_LICENSES.>"},
-			wantNoPub: []string{"$JS.API.STREAM.CREATE.OBJ_LICENSES", "$O.LICENSES.>"},
+			identity: "bridge",
+			wantPub: []string{"svc.payment.charge", "$SRV.>", "$JS.API.STREAM.INFO.OBJ_LICENSES", "$JS.API.CONSUMER.CREATE.OBJ_LICENSES.>",
+				// the bridge provisions every store
+				"$JS.API.INFO", "$JS.API.STREAM.CREATE.OBJ_LICENSES", "$JS.API.STREAM.UPDATE.AUDIT", "$JS.API.STREAM.UPDATE.KV_SVC_DEDUP"},
+			wantNoPub: []string{"$O.LICENSES.>", "$KV.PAYMENTS.>", "$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.CREATE.>"},
 			wantSub:   []string{"_INBOX.bridge.>"},
+		},
+		{
+			identity:  "provisioner",
+			wantPub:   []string{"$JS.API.INFO", "$JS.API.STREAM.INFO.AUDIT", "$JS.API.STREAM.CREATE.KV_PAYMENTS", "$JS.API.STREAM.UPDATE.SVC_TRACE"},
+			wantNoPub: []string{"$KV.PAYMENTS.>", "audit.records", "$JS.API.DIRECT.GET.AUDIT", "$JS.API.CONSUMER.CREATE.AUDIT", "$SRV.>"},
+			wantSub:   []string{"_INBOX.provisioner.>"},
 		},
 		{
 			identity:      "fee-calc",
@@ -38,14 +46,14 @@ func TestPermissionsOfTheDemo(t *testing.T) {
 		},
 		{
 			identity:      "payment",
-			wantPub:       []string{"$KV.PAYMENTS.>", "$JS.API.STREAM.CREATE.KV_PAYMENTS", "$JS.API.DIRECT.GET.KV_PAYMENTS.>"},
-			wantNoPub:     []string{"$JS.API.STREAM.PURGE.KV_PAYMENTS", "$O.LICENSES.>"},
+			wantPub:       []string{"$KV.PAYMENTS.>", "$JS.API.STREAM.INFO.KV_PAYMENTS", "$JS.API.DIRECT.GET.KV_PAYMENTS.>"},
+			wantNoPub:     []string{"$JS.API.STREAM.PURGE.KV_PAYMENTS", "$JS.API.STREAM.CREATE.KV_PAYMENTS", "$JS.API.STREAM.UPDATE.KV_SVC_DEDUP", "$O.LICENSES.>"},
 			wantResponses: true,
 		},
 		{
 			identity:      "audit-log",
-			wantPub:       []string{"audit.records", "$JS.API.STREAM.CREATE.AUDIT", "$JS.API.STREAM.MSG.GET.AUDIT"},
-			wantNoPub:     []string{"$JS.API.STREAM.PURGE.AUDIT", "$JS.API.STREAM.DELETE.AUDIT", "$JS.API.STREAM.MSG.DELETE.AUDIT"},
+			wantPub:       []string{"audit.records", "$JS.API.STREAM.INFO.AUDIT", "$JS.API.STREAM.MSG.GET.AUDIT"},
+			wantNoPub:     []string{"$JS.API.STREAM.PURGE.AUDIT", "$JS.API.STREAM.DELETE.AUDIT", "$JS.API.STREAM.MSG.DELETE.AUDIT", "$JS.API.STREAM.CREATE.AUDIT", "$JS.API.STREAM.UPDATE.AUDIT"},
 			wantResponses: true,
 		},
 	}
@@ -75,8 +83,12 @@ func TestPermissionsOfTheDemo(t *testing.T) {
 					t.Errorf("subscribe allow has %q", s)
 				}
 			}
-			if !slices.Equal(p.Publish.Deny, natsauth.DeniedJetStream) {
-				t.Errorf("publish deny = %v, want %v", p.Publish.Deny, natsauth.DeniedJetStream)
+			wantDeny := append(slices.Clone(natsauth.DeniedJetStream), natsauth.DeniedStoreEdits...)
+			if id, _ := demo.Identity(tt.identity); id.Provisioner {
+				wantDeny = natsauth.DeniedJetStream
+			}
+			if !slices.Equal(p.Publish.Deny, wantDeny) {
+				t.Errorf("publish deny = %v, want %v", p.Publish.Deny, wantDeny)
 			}
 			for _, s := range p.Publish.Allow {
 				if strings.Contains(s, "PURGE") || strings.Contains(s, ".DELETE.") && !strings.Contains(s, "CONSUMER") {

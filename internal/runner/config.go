@@ -52,9 +52,10 @@ type Config struct {
 	AuditKeyFile string
 	// InstanceName names this process in discovery metadata (host-pid).
 	InstanceName string
-	// Replicas is how many copies JetStream keeps of the booths' stores: 1
-	// on a single server (the default), 3 on a cluster. A store that
-	// already keeps more is left as it is.
+	// Replicas is how many copies of their stores the booths expect: 1 on
+	// a single server (the default), 3 on a cluster. Booths only bind
+	// their stores, so one that keeps fewer is logged, not changed: the
+	// provisioner (the bridge, meshctl provision) sets it.
 	Replicas int
 	// StartTimeout bounds connecting and starting the booths.
 	StartTimeout time.Duration

@@ -1,15 +1,15 @@
 package runner_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/natstest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
@@ -17,19 +17,12 @@ import (
 // leaves out.
 const setupConn = "test-setup"
 
-// startServer starts a NATS server with the SVC_TRACE stream the bridge
-// makes, so the booths' trace events are stored.
+// startServer starts a NATS server with the stores the bridge provisions,
+// so the booths bind them and their trace events are stored.
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
 	s := natstest.Start(t)
-	js, err := jetstream.New(natstest.Connect(t, s, nats.Name(setupConn)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := trace.EnsureStream(ctx, js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
-		t.Fatal(err)
-	}
+	storestest.Provision(t, natstest.Connect(t, s, nats.Name(setupConn)), stores.Options{
+		Trace: trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}})
 	return s
 }

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -267,28 +268,30 @@ func TestAuditKeyFile(t *testing.T) {
 	})
 }
 
-func TestReplicasReachTheStores(t *testing.T) {
-	c := natstest.StartCluster(t, 3, nil)
+// --replicas is what the booths expect of their stores: a store keeping
+// fewer is reported, once per store, and left as the provisioner made it.
+func TestReplicasAreExpectedNotChanged(t *testing.T) {
+	s := startServer(t)
+	var logs bytes.Buffer
 	r, err := runner.Start(t.Context(), runner.Config{InsecureNoCredentials: true,
-		NATSURL: c.URLs(), Booths: []string{"audit-log", "payment"}, Replicas: 3, Logger: quiet(),
+		NATSURL: s.ClientURL(), Booths: []string{"audit-log", "payment"}, Replicas: 3,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Stop(context.Background()) })
-	nc, err := nats.Connect(c.URLs())
-	if err != nil {
-		t.Fatal(err)
+	if got := strings.Count(logs.String(), "store keeps fewer replicas than expected"); got != 3 {
+		t.Errorf("%d warnings, want 3 (AUDIT, KV_PAYMENTS, KV_SVC_DEDUP):\n%s", got, logs.String())
 	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js, _ := jetstream.New(natstest.Connect(t, s))
 	for _, stream := range []string{booths.AuditStream, "KV_" + booths.PaymentsBucket} {
 		st, err := js.Stream(t.Context(), stream)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := st.CachedInfo().Config.Replicas; got != 3 {
-			t.Errorf("%s has %d replicas, want 3", stream, got)
+		if got := st.CachedInfo().Config.Replicas; got != 1 {
+			t.Errorf("%s has %d replicas, want the provisioner's 1", stream, got)
 		}
 	}
 }

@@ -24,6 +24,7 @@ func TestAveryThroughTheSecureHallway(t *testing.T) {
 	s := startMesh(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	provisionStores(t, s)
 	for _, name := range booths.Names {
 		v, err := calltoken.NewVerifier(name, demo)
 		if err != nil {

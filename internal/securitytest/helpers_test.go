@@ -19,6 +19,8 @@ import (
 	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pki"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -35,6 +37,13 @@ func startMesh(t *testing.T) *server.Server {
 		Tune: func(o *server.Options) error {
 			return natsauth.Apply(o, demo, demo.Keys(), natsauth.ServerFiles(dir))
 		}})
+}
+
+// provisionStores creates the mesh's stores on s as the provisioner, as the
+// bridge does at start.
+func provisionStores(t *testing.T, s *server.Server) {
+	t.Helper()
+	storestest.Provision(t, connectAs(t, s, "provisioner"), stores.Options{})
 }
 
 // violations collects a connection's asynchronous errors (permission

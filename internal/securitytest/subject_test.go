@@ -120,19 +120,20 @@ func TestRogueBoothCannotStealRequests(t *testing.T) {
 	}
 }
 
-// AUDIT cannot be purged or deleted through the JetStream API, not even by
-// the audit-log booth that owns it; other identities cannot read or
-// reconfigure it either. Every record survives.
+// AUDIT cannot be purged, deleted or reconfigured through the JetStream
+// API, not even by the audit-log booth that appends to it (lowering its
+// limits would delete records); other identities cannot read it either.
+// Every record survives.
 func TestAuditCannotBePurgedOrDeleted(t *testing.T) {
 	s := startMesh(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	provisionStores(t, s)
 	js, err := jetstream.New(connectAs(t, s, "audit-log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: "AUDIT", Subjects: []string{"audit.records"}, DenyDelete: true, DenyPurge: true})
+	stream, err := js.Stream(ctx, "AUDIT")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +150,8 @@ func TestAuditCannotBePurgedOrDeleted(t *testing.T) {
 		{"audit-log", "$JS.API.STREAM.DELETE.AUDIT", ``},
 		{"audit-log", "$JS.API.STREAM.MSG.DELETE.AUDIT", `{"seq":1}`},
 		{"audit-log", "$JS.API.STREAM.MSG.DELETE.AUDIT", `{"seq":1,"no_erase":true}`},
+		{"audit-log", "$JS.API.STREAM.UPDATE.AUDIT", `{"name":"AUDIT","subjects":["audit.records"],"max_msgs":1}`},
+		{"audit-log", "$JS.API.STREAM.CREATE.AUDIT2", `{"name":"AUDIT2","subjects":["audit.records"]}`},
 		{"gateway", "$JS.API.STREAM.PURGE.AUDIT", `{}`},
 		{"bridge", "$JS.API.STREAM.DELETE.AUDIT", ``},
 		{"payment", "$JS.API.STREAM.UPDATE.AUDIT", `{"name":"AUDIT","subjects":["audit.records"],"max_msgs":1}`},

@@ -17,6 +17,8 @@ import (
 	"github.com/hms-svc/hms-svc/internal/natstest"
 	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/internal/pkitest"
+	"github.com/hms-svc/hms-svc/internal/stores"
+	"github.com/hms-svc/hms-svc/internal/storestest"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/trace"
@@ -55,13 +57,7 @@ func secureServer(t *testing.T) *server.Server {
 			}
 			return hardening.AddWatcher(o, watcherID, watcherKey)
 		}})
-	js, err := jetstream.New(join(t, s, "bridge").Conn())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := trace.EnsureStream(t.Context(), js, trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}); err != nil {
-		t.Fatal(err)
-	}
+	storestest.Provision(t, join(t, s, "bridge").Conn(), stores.Options{Trace: trace.StreamConfig{MaxAge: time.Hour, MaxBytes: 16 << 20, Memory: true}})
 	return s
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/internal/stores"
 	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
@@ -70,7 +71,7 @@ func (s *Sidecar) serveInbound(ctx context.Context, member *mesh.Mesh) error {
 		if err != nil {
 			return err
 		}
-		kv, err := rpc.EnsureDedupBucket(ctx, js, 0, 0)
+		kv, err := stores.KeyValue(ctx, js, rpc.DedupBucket, stores.Expect{Logger: s.cfg.Logger})
 		if err != nil {
 			return fmt.Errorf("sidecar: a not-idempotent endpoint keeps its answers in %s: %w", rpc.DedupBucket, err)
 		}

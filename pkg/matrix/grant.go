@@ -18,14 +18,16 @@ const (
 // Access is what a Grant allows on its store.
 type Access string
 
-// Access levels. No level allows purging or deleting a stream or its
-// messages: nothing in the mesh may do that through the JetStream API.
+// Access levels. No level allows creating, updating, purging or deleting a
+// stream or deleting its messages: only a Provisioner creates and updates
+// stores, and nothing in the mesh may purge or delete one through the
+// JetStream API.
 const (
 	// AccessRead allows looking a store up and reading it (stream info,
 	// message get, consumers and their acks).
 	AccessRead Access = "read"
-	// AccessWrite adds creating and updating the store and publishing to
-	// it (for a stream, to the grant's Subjects only).
+	// AccessWrite adds publishing to it (for a stream, to the grant's
+	// Subjects only): appending, as the store's own rules allow.
 	AccessWrite Access = "write"
 )
 
@@ -35,8 +37,8 @@ type Grant struct {
 	Name   string
 	Access Access
 	// Subjects are the subjects a write grant on a stream publishes to
-	// (none: it manages and reads the stream but publishes nothing; every
-	// identity publishes its own trace events anyway).
+	// (none: it reads the stream but publishes nothing; every identity
+	// publishes its own trace events anyway).
 	Subjects []string
 }
 

@@ -40,6 +40,11 @@ type Identity struct {
 	ActsFor []string
 	// JetStream lists the stores this identity may use.
 	JetStream []Grant
+	// Provisioner is true for the identity that creates and updates the
+	// stores (every store any grant names), and may do nothing else to
+	// them: no identity may delete or purge a store. Only a bridge or an
+	// operator may be one.
+	Provisioner bool
 	// NKey is the public NKey, when known.
 	NKey string
 }
@@ -79,6 +84,23 @@ func (m *Matrix) Identity(name string) (Identity, bool) {
 	c.ActsFor = slices.Clone(id.ActsFor)
 	c.JetStream = slices.Clone(id.JetStream)
 	return c, true
+}
+
+// Stores returns every store a grant of the matrix names, once each, sorted
+// by the stream behind it; Access and Subjects are left empty. These are the
+// stores a provisioner creates and updates.
+func (m *Matrix) Stores() []Grant {
+	seen := map[string]Grant{}
+	for _, id := range m.ids {
+		for _, g := range id.JetStream {
+			seen[g.Stream()] = Grant{Store: g.Store, Name: g.Name}
+		}
+	}
+	out := make([]Grant, 0, len(seen))
+	for _, s := range sortedKeys(seen) {
+		out = append(out, seen[s])
+	}
+	return out
 }
 
 // Allowed reports whether caller may call path on service. It is false for

@@ -24,7 +24,7 @@ func demo(t *testing.T) *matrix.Matrix {
 func TestDemoMatrixAllows(t *testing.T) {
 	t.Parallel()
 	m := demo(t)
-	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "payment"}; !slices.Equal(got, want) {
+	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "payment", "provisioner"}; !slices.Equal(got, want) {
 		t.Errorf("Identities() = %v, want %v", got, want)
 	}
 	if got, want := m.Services(), []string{"audit-log", "fee-calc", "license-printer", "payment"}; !slices.Equal(got, want) {
@@ -77,6 +77,22 @@ func TestDemoMatrixAllows(t *testing.T) {
 	}) {
 		t.Errorf("inspector = %+v, want an operator reading AUDIT and SVC_TRACE and calling nothing", in)
 	}
+	var provisioners []string
+	for _, name := range m.Identities() {
+		if id, _ := m.Identity(name); id.Provisioner {
+			provisioners = append(provisioners, name)
+		}
+	}
+	if want := []string{"bridge", "provisioner"}; !slices.Equal(provisioners, want) {
+		t.Errorf("provisioners %v, want %v", provisioners, want)
+	}
+	var stores []string
+	for _, g := range m.Stores() {
+		stores = append(stores, g.Stream())
+	}
+	if want := []string{"AUDIT", "KV_PAYMENTS", "KV_SVC_DEDUP", "OBJ_LICENSES", "SVC_TRACE"}; !slices.Equal(stores, want) {
+		t.Errorf("Stores() = %v, want %v", stores, want)
+	}
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -114,6 +130,8 @@ func TestParseRefuses(t *testing.T) {
 		{"grant mesh subject", head + "  b: {kind: booth, jetstream: [{stream: S, access: write, subjects: [svc.payment.charge]}]}\n", "grant calls instead"},
 		{"grant dollar subject", head + "  b: {kind: booth, jetstream: [{stream: S, access: write, subjects: [$JS.API.>]}]}\n", "belong to NATS"},
 		{"grant subjects on read", head + "  b: {kind: booth, jetstream: [{stream: S, access: read, subjects: [a]}]}\n", "only for a write grant"},
+		{"provisioner booth", head + "  b: {kind: booth, provisioner: true}\n", "provisioner is only for kind bridge or operator, not booth"},
+		{"provisioner gateway", head + "  g: {kind: gateway, provisioner: true}\n", "provisioner is only for kind bridge or operator, not gateway"},
 		{"bad nkey", head + "  b: {kind: booth, nkey: SUABC}\n", "not a public user NKey"},
 	}
 	for _, tt := range tests {

@@ -30,7 +30,9 @@ type fileIdentity struct {
 	Calls     map[string][]string `yaml:"calls"`
 	ActsFor   []string            `yaml:"acts_for"`
 	JetStream []fileGrant         `yaml:"jetstream"`
-	NKey      string              `yaml:"nkey"`
+	// Provisioner lets the identity create and update every store.
+	Provisioner bool   `yaml:"provisioner"`
+	NKey        string `yaml:"nkey"`
 }
 
 type fileGrant struct {
@@ -110,7 +112,10 @@ func parseIdentity(name string, fi *fileIdentity) (*Identity, error) {
 	if fi.Kind == KindOperator && len(fi.Calls) > 0 {
 		return nil, errors.New("calls are not for kind operator: an operator reads the JetStream stores it is granted and calls nothing")
 	}
-	id := &Identity{Name: name, Kind: fi.Kind, Calls: map[string][]string{}}
+	if fi.Provisioner && fi.Kind != KindBridge && fi.Kind != KindOperator {
+		return nil, fmt.Errorf("provisioner is only for kind bridge or operator, not %s: a %s binds the stores it is granted and never creates or edits one", fi.Kind, fi.Kind)
+	}
+	id := &Identity{Name: name, Kind: fi.Kind, Calls: map[string][]string{}, Provisioner: fi.Provisioner}
 	for _, svc := range sortedKeys(fi.Calls) {
 		paths, err := parsePaths(fi.Calls[svc])
 		if err != nil {

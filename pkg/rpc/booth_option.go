@@ -67,7 +67,11 @@ func WithBoothMiddleware(mw ...Middleware) BoothOption {
 
 // WithDedupStore gives the booth the JetStream key-value bucket in which its
 // NotIdempotent endpoints keep their answers per request id; every instance
-// of a service must use the same bucket (EnsureDedupBucket makes it).
+// of a service must use the same bucket, with DedupStreamConfig's write-once
+// config (the mesh's provisioner makes it; EnsureDedupBucket for a program
+// that provisions its own). Under key "<service>.<path tokens>.<request id>"
+// the bucket holds the call's answer, and under that key with ".<n>" added
+// the n-th run's claim: a lease while it runs, or its release.
 func WithDedupStore(kv jetstream.KeyValue) BoothOption {
 	return func(o *boothOptions) error {
 		if kv == nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,22 +23,28 @@ import (
 const DedupLeaseGrace = 200 * time.Millisecond
 
 // dedupStoreTimeout bounds the write that settles a run (its answer, or
-// the release of its entry); it is made even past the caller's deadline,
+// the release of its claim); it is made even past the caller's deadline,
 // since the handler's effect happened whether or not the caller still waits.
 const dedupStoreTimeout = 5 * time.Second
 
 // deduper gives one NotIdempotent endpoint exactly-once effects per request
-// id. Its entries are keyed "<service>.<path tokens>.<request id>".
+// id. A call's key is "<service>.<path tokens>.<request id>".
 //
-// A call creates a pending entry (kv.Create: only one run can) holding the
-// body's SHA-256 and a lease, the deadline of its ctx, then runs the
-// handler. An answer or a coded 4xx is stored over it ("done", kv.Update on
-// the entry's revision) before it is sent; a 5xx, an uncoded error or a
-// panic deletes the entry (on its revision), so that a retry runs again. A
-// duplicate that finds a done entry replays it; one that finds a pending
-// entry watches it until it is done or deleted, takes it over (kv.Update on
-// its revision) once its lease and DedupLeaseGrace are over (the instance
-// running it died), or answers 409 shortly before its own deadline.
+// Every entry is written once (kv.Create), so that the store, written
+// once per key (DedupStreamConfig), can refuse anything that would replace
+// or erase one. A run first claims the call: it creates the claim
+// "<key>.<n>" for the first n not yet used, holding the body's SHA-256 and
+// a lease, the deadline of its ctx. Only one run can create a claim. It
+// then runs the handler. An answer or a coded 4xx is kept as the entry at
+// "<key>" (done) before it is sent; a 5xx, an uncoded error or a panic
+// writes claim n+1 as released, so that a retry runs again.
+//
+// A duplicate whose claim is refused looks for the answer and replays it;
+// else it reads the last claim: released, it claims the next n; pending, it
+// watches the call's keys until something is written, takes the call over
+// (claims the next n) once the lease and DedupLeaseGrace are over (the
+// instance running it died), or answers 409 shortly before its own
+// deadline.
 type deduper struct {
 	kv       jetstream.KeyValue
 	service  string
@@ -68,11 +75,11 @@ func (d *deduper) middleware(next Endpoint) Endpoint {
 		mine := &dedupEntry{State: dedupPending, SHA256: hex.EncodeToString(sum[:]),
 			Caller: callerOf(ctx), Owner: d.owner, Lease: leaseOf(ctx)}
 		key := d.prefix + id
-		rev, res, err := d.claim(ctx, key, id, mine)
-		if rev == 0 {
+		n, res, err := d.claim(ctx, key, id, mine)
+		if n == 0 {
 			return res, err
 		}
-		return d.run(ctx, key, rev, mine, next, req)
+		return d.run(ctx, key, n, mine, next, req)
 	}
 }
 
@@ -87,54 +94,54 @@ func (d *deduper) checkID(id string) error {
 	return nil
 }
 
-// claim makes the call this run's: it creates the pending entry, or takes
-// over one whose run died. It returns the entry's revision, or 0 and what
-// to answer instead: the kept answer, a conflict, or the store's failure.
-func (d *deduper) claim(ctx context.Context, key, id string, mine *dedupEntry) (uint64, *Message, error) {
+// claimKey is the key of a call's n-th claim.
+func claimKey(key string, n int) string { return key + "." + strconv.Itoa(n) }
+
+// claim makes the call this run's: it creates the call's next claim, as
+// its first run or taking over from one that died or gave it up. It
+// returns the claim's number, or 0 and what to answer instead: the kept
+// answer, a conflict, or the store's failure.
+func (d *deduper) claim(ctx context.Context, key, id string, mine *dedupEntry) (int, *Message, error) {
 	pending, err := mine.encode()
 	if err != nil {
 		return 0, nil, Errorf(CodeInternal, "%s %s: encoding dedup entry: %v", d.service, d.path, err)
 	}
 	giveUp := giveUpAt(ctx)
-	for {
-		rev, err := d.kv.Create(ctx, key, pending)
+	var from *dedupEntry // the run this claim takes over, if any
+	for n := 1; ; {
+		_, err := d.kv.Create(ctx, claimKey(key, n), pending)
 		if err == nil {
-			return rev, nil, nil
+			if from != nil {
+				d.log.Warn("dedup: took over a call whose run's lease expired", "service", d.service, "path", d.path,
+					"request_id", id, "previous_owner", from.Owner, "lease", from.Lease)
+			}
+			return n, nil, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			return 0, nil, d.storeError(ctx, err)
 		}
-		kve, err := d.kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue // its run failed and released it meanwhile
-		}
-		if err != nil {
-			return 0, nil, d.storeError(ctx, err)
-		}
-		first, err := decodeDedupEntry(kve.Value())
-		switch {
-		case err != nil:
-			return 0, nil, Errorf(CodeInternal, "%s %s: dedup entry of request %s is unreadable: %v", d.service, d.path, id, err)
-		case first.SHA256 != mine.SHA256:
-			return 0, nil, Errorf(CodeConflict, "request id %s was already used with a different body: use a new request id for a new call", id)
-		case first.Caller != mine.Caller:
-			return 0, nil, Errorf(CodeConflict, "request id %s was already used by another caller", id)
-		case first.State == dedupDone:
-			res, err := first.reply()
+		if res, err, answered := d.answer(ctx, key, id, mine); answered {
 			return 0, res, err
 		}
-		takeover := first.Lease.Add(DedupLeaseGrace)
+		last, rev, got, err := d.lastClaim(ctx, key, n)
+		if err != nil {
+			return 0, nil, err
+		}
+		from = nil
+		switch {
+		case got == nil: // it ended with the store's TTL meanwhile
+			continue
+		case got.State == dedupReleased: // its run failed: run it again
+			n = last + 1
+			continue
+		}
+		if err := conflict(got, mine, id); err != nil {
+			return 0, nil, err
+		}
+		takeover := got.Lease.Add(DedupLeaseGrace)
 		if !time.Now().Before(takeover) {
-			rev, err := d.kv.Update(ctx, key, pending, kve.Revision())
-			if err == nil {
-				d.log.Warn("dedup: took over a call whose run's lease expired", "service", d.service, "path", d.path,
-					"request_id", id, "previous_owner", first.Owner, "lease", first.Lease)
-				return rev, nil, nil
-			}
-			if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-				continue
-			}
-			return 0, nil, d.storeError(ctx, err)
+			n, from = last+1, got
+			continue
 		}
 		if !time.Now().Before(giveUp) {
 			return 0, nil, Errorf(CodeConflict, "request %s is still in progress: retry later with the same request id", id)
@@ -143,16 +150,78 @@ func (d *deduper) claim(ctx context.Context, key, id string, mine *dedupEntry) (
 		if giveUp.Before(until) {
 			until = giveUp
 		}
-		d.waitChange(ctx, key, kve.Revision(), until)
+		d.waitChange(ctx, key, rev, until)
+		n = last
 	}
 }
 
-// waitChange returns once the entry at key has another revision than rev,
-// or at until, or when ctx ends.
+// answer returns the answer kept for the call, if there is one (answered
+// true): its replay, or a conflict when this call is not a retry of it.
+func (d *deduper) answer(ctx context.Context, key, id string, mine *dedupEntry) (*Message, error, bool) {
+	kve, err := d.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil, false
+	}
+	if err != nil {
+		return nil, d.storeError(ctx, err), true
+	}
+	done, err := decodeDedupEntry(kve.Value())
+	switch {
+	case err != nil:
+		return nil, Errorf(CodeInternal, "%s %s: dedup entry of request %s is unreadable: %v", d.service, d.path, id, err), true
+	case done.State != dedupDone:
+		return nil, Errorf(CodeInternal, "%s %s: dedup entry of request %s is %s, not an answer", d.service, d.path, id, done.State), true
+	}
+	if err := conflict(done, mine, id); err != nil {
+		return nil, err, true
+	}
+	res, err := done.reply()
+	return res, err, true
+}
+
+// conflict refuses a call that reuses the request id of another: another
+// body, or another caller.
+func conflict(first, mine *dedupEntry, id string) error {
+	switch {
+	case first.SHA256 != mine.SHA256:
+		return Errorf(CodeConflict, "request id %s was already used with a different body: use a new request id for a new call", id)
+	case first.Caller != mine.Caller:
+		return Errorf(CodeConflict, "request id %s was already used by another caller", id)
+	}
+	return nil
+}
+
+// lastClaim reads the call's claims from number from on and returns the
+// last one: its number, revision and entry; a nil entry when claim from no
+// longer exists (its TTL ended).
+func (d *deduper) lastClaim(ctx context.Context, key string, from int) (int, uint64, *dedupEntry, error) {
+	var (
+		last int
+		rev  uint64
+		got  *dedupEntry
+	)
+	for n := from; ; n++ {
+		kve, err := d.kv.Get(ctx, claimKey(key, n))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return last, rev, got, nil
+		}
+		if err != nil {
+			return 0, 0, nil, d.storeError(ctx, err)
+		}
+		e, err := decodeDedupEntry(kve.Value())
+		if err != nil || e.State == dedupDone {
+			return 0, 0, nil, Errorf(CodeInternal, "%s %s: dedup claim %s is unreadable: %v", d.service, d.path, claimKey(key, n), err)
+		}
+		last, rev, got = n, kve.Revision(), e
+	}
+}
+
+// waitChange returns once an entry of the call (its answer, or a claim)
+// newer than revision rev is written, or at until, or when ctx ends.
 func (d *deduper) waitChange(ctx context.Context, key string, rev uint64, until time.Time) {
 	wctx, cancel := context.WithDeadline(ctx, until)
 	defer cancel()
-	w, err := d.kv.Watch(wctx, key, jetstream.MetaOnly())
+	w, err := d.kv.WatchFiltered(wctx, []string{key, key + ".*"}, jetstream.MetaOnly())
 	if err != nil {
 		if wctx.Err() == nil {
 			d.log.Warn("dedup: cannot watch a pending call; polling", "service", d.service, "path", d.path, "key", key, "error", err)
@@ -164,81 +233,12 @@ func (d *deduper) waitChange(ctx context.Context, key string, rev uint64, until 
 	for {
 		select {
 		case e, ok := <-w.Updates():
-			if !ok || (e != nil && e.Revision() != rev) {
+			if !ok || (e != nil && e.Revision() > rev) {
 				return
 			}
 		case <-wctx.Done():
 			return
 		}
-	}
-}
-
-// run runs the handler for a claimed call and settles the entry: it keeps
-// the answer, or releases the entry when the call may be run again.
-func (d *deduper) run(ctx context.Context, key string, rev uint64, mine *dedupEntry, next Endpoint, req *Message) (res *Message, err error) {
-	settled := false
-	defer func() {
-		if !settled { // the handler panicked; the recoverer answers
-			d.release(ctx, key, rev)
-		}
-	}()
-	res, err = next(ctx, req)
-	settled = true
-	if err != nil && !CodeOf(err).IsCallerMistake() {
-		d.release(ctx, key, rev)
-		return res, err
-	}
-	d.keep(ctx, key, rev, mine, res, err)
-	return res, err
-}
-
-// keep stores the answer of a run over its pending entry.
-func (d *deduper) keep(ctx context.Context, key string, rev uint64, mine *dedupEntry, res *Message, err error) {
-	done := &dedupEntry{State: dedupDone, SHA256: mine.SHA256, Caller: mine.Caller, Owner: d.owner}
-	if res != nil {
-		done.Header, done.data = res.Header, res.Data
-	}
-	if err != nil {
-		done.Code, done.Message = CodeOf(err), MessageOf(err)
-	}
-	value, eerr := done.encode()
-	if eerr == nil && len(value) > d.maxValue {
-		// Keep that the call ran, so that a retry does not run it again.
-		done = &dedupEntry{State: dedupDone, SHA256: mine.SHA256, Caller: mine.Caller, Owner: d.owner,
-			Code: CodeInternal, Message: "the call ran, but its answer was too large to keep for a retry"}
-		value, eerr = done.encode()
-	}
-	if eerr != nil {
-		d.log.Error("dedup: answer not kept: cannot encode it", "service", d.service, "path", d.path, "key", key, "error", eerr)
-		return
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dedupStoreTimeout)
-	defer cancel()
-	for {
-		_, uerr := d.kv.Update(sctx, key, value, rev)
-		switch {
-		case uerr == nil:
-			return
-		case errors.Is(uerr, jetstream.ErrKeyRevisionMismatch):
-			d.log.Error("dedup: another instance took this call over while it ran: its effect may be repeated",
-				"service", d.service, "path", d.path, "key", key)
-			return
-		case !wait.Sleep(sctx, 20*time.Millisecond):
-			d.log.Error("dedup: answer not kept: a retry after the lease may run the call again",
-				"service", d.service, "path", d.path, "key", key, "error", uerr)
-			return
-		}
-	}
-}
-
-// release deletes a run's pending entry, if it is still the run's, so that
-// a retry may run the call again.
-func (d *deduper) release(ctx context.Context, key string, rev uint64) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dedupStoreTimeout)
-	defer cancel()
-	if err := d.kv.Delete(sctx, key, jetstream.LastRevision(rev)); err != nil {
-		d.log.Warn("dedup: pending entry not released: a retry waits for its lease", "service", d.service,
-			"path", d.path, "key", key, "error", err)
 	}
 }
 
@@ -248,46 +248,4 @@ func (d *deduper) storeError(ctx context.Context, err error) error {
 		return Errorf(CodeDeadlineExceeded, "%s %s: no answer from the dedup store before the deadline", d.service, d.path)
 	}
 	return Errorf(CodeUnavailable, "%s %s: dedup store: %v", d.service, d.path, err)
-}
-
-// leaseOf is the lease of a run: its ctx's deadline (the booth always sets
-// one).
-func leaseOf(ctx context.Context) time.Time {
-	if dl, ok := ctx.Deadline(); ok {
-		return dl
-	}
-	return time.Now().Add(DefaultBoothTimeout)
-}
-
-// giveUpAt is when a duplicate stops waiting for the run it found, so that
-// its 409 reaches the caller before the caller's deadline: a tenth of the
-// time left, at least 1 ms and at most 50 ms, before that deadline.
-func giveUpAt(ctx context.Context) time.Time {
-	dl := leaseOf(ctx)
-	margin := min(max(time.Until(dl)/10, time.Millisecond), 50*time.Millisecond)
-	return dl.Add(-margin)
-}
-
-// callerOf returns the caller of the call a booth serves: the authenticated
-// identity once authentication ran, else the caller's claim.
-func callerOf(ctx context.Context) string {
-	if ci, ok := CallInfoFromContext(ctx); ok {
-		return ci.Caller
-	}
-	return ""
-}
-
-// validRequestID reports whether id can key a dedup entry: 1-128 letters,
-// digits, '-' or '_' (a UUID passes).
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

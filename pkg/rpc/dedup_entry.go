@@ -11,11 +11,13 @@ import (
 
 // The states of a dedup entry.
 const (
-	dedupPending = "pending" // a handler is running the call
-	dedupDone    = "done"    // the call's answer is kept
+	dedupPending  = "pending"  // a claim: a handler is running the call
+	dedupReleased = "released" // a claim: the run before it failed, run it again
+	dedupDone     = "done"     // the call's answer is kept
 )
 
-// dedupEntry is what the dedup store keeps under a request id. Its value is
+// dedupEntry is what the dedup store keeps for a request id: the call's
+// answer (done), or one of its claims (pending, released). Its value is
 // the entry as one line of JSON, a newline, then the reply body as it is
 // (no base64), so that `nats kv get` shows it and a reply of nearly the
 // store's message size still fits.
@@ -62,7 +64,7 @@ func decodeDedupEntry(v []byte) (*dedupEntry, error) {
 	if err := json.Unmarshal(meta, e); err != nil {
 		return nil, err
 	}
-	if e.State != dedupPending && e.State != dedupDone {
+	if e.State != dedupPending && e.State != dedupReleased && e.State != dedupDone {
 		return nil, errors.New("unknown state")
 	}
 	e.data = data

@@ -406,8 +406,9 @@ func handleOpts(t testing.TB, b *rpc.Booth, path string, h rpc.Endpoint, opts ..
 	}
 }
 
-// pendingEntry is a dedup entry as a run that is still going (or died)
-// leaves it: one line of JSON and the newline before the (empty) body.
+// pendingEntry is a run's claim in the dedup store as a run that is still
+// going (or died) leaves it: one line of JSON and the newline before the
+// (empty) body.
 func pendingEntry(t testing.TB, body string, lease time.Time) []byte {
 	t.Helper()
 	sum := sha256.Sum256([]byte(body))
@@ -439,7 +440,7 @@ func TestDedupLeaseTakeover(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			id := uuid.NewString()
 			key := "payment.charge." + id
-			if _, err := kv.Create(t.Context(), key, pendingEntry(t, body, tc.lease)); err != nil {
+			if _, err := kv.Create(t.Context(), key+".1", pendingEntry(t, body, tc.lease)); err != nil {
 				t.Fatal(err)
 			}
 			_, err := invoke(client, t.Context(), "payment", "/charge", id, body)
@@ -449,13 +450,22 @@ func TestDedupLeaseTakeover(t *testing.T) {
 			if got := e.of(id); got != tc.wantRuns {
 				t.Errorf("handler ran %d times, want %d", got, tc.wantRuns)
 			}
-			entry, err := kv.Get(t.Context(), key)
-			if err != nil {
-				t.Fatal(err)
+			// Taken over, the call has its answer and the taker's claim;
+			// else only the crashed run's claim.
+			want := map[string]string{key: `{"state":"done"`, key + ".1": `{"state":"pending","sha256"`, key + ".2": `{"state":"pending"`}
+			if tc.wantRuns == 0 {
+				want = map[string]string{key + ".1": `{"state":"pending"`}
 			}
-			wantState := map[bool]string{true: `{"state":"done"`, false: `{"state":"pending"`}[tc.wantRuns == 1]
-			if !strings.HasPrefix(string(entry.Value()), wantState) {
-				t.Errorf("entry after the call: %.60s..., want it to start %s", entry.Value(), wantState)
+			for _, k := range []string{key, key + ".1", key + ".2"} {
+				entry, err := kv.Get(t.Context(), k)
+				switch {
+				case want[k] == "" && !errors.Is(err, jetstream.ErrKeyNotFound):
+					t.Errorf("entry %s after the call: %v, want none", k, err)
+				case want[k] != "" && err != nil:
+					t.Errorf("entry %s after the call: %v", k, err)
+				case want[k] != "" && !strings.HasPrefix(string(entry.Value()), want[k]):
+					t.Errorf("entry %s after the call: %.60s..., want it to start %s", k, entry.Value(), want[k])
+				}
 			}
 		})
 	}

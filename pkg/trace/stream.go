@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -33,43 +34,60 @@ type StreamConfig struct {
 	Memory bool
 }
 
-// EnsureStream creates the SVC_TRACE stream on subjects svc.trace.>, or
-// updates its limits to cfg if it exists.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
-	if cfg.MaxAge == 0 {
-		cfg.MaxAge = DefaultMaxAge
+// JetStream returns the config of the SVC_TRACE stream c describes, on
+// subjects svc.trace.>, with the defaults applied, or an error naming a bad
+// value. Messages leave it only by its limits (age, size): it allows no
+// message delete and no purge. The mesh's provisioner creates the stream
+// from it.
+func (c StreamConfig) JetStream() (jetstream.StreamConfig, error) {
+	if c.MaxAge == 0 {
+		c.MaxAge = DefaultMaxAge
 	}
-	if cfg.MaxBytes == 0 {
-		cfg.MaxBytes = DefaultMaxBytes
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
 	}
-	if cfg.Replicas == 0 {
-		cfg.Replicas = 1
+	if c.Replicas == 0 {
+		c.Replicas = 1
 	}
 	switch {
-	case cfg.MaxAge < time.Second:
-		return nil, rpc.Errorf(rpc.CodeBadRequest, "trace stream: MaxAge must be at least 1s, got %v", cfg.MaxAge)
-	case cfg.MaxBytes < 1<<20:
-		return nil, rpc.Errorf(rpc.CodeBadRequest, "trace stream: MaxBytes must be at least 1 MiB, got %d", cfg.MaxBytes)
-	case cfg.Replicas < 1 || cfg.Replicas > 5:
-		return nil, rpc.Errorf(rpc.CodeBadRequest, "trace stream: Replicas must be in [1,5], got %d", cfg.Replicas)
+	case c.MaxAge < time.Second:
+		return jetstream.StreamConfig{}, fmt.Errorf("trace stream: MaxAge must be at least 1s, got %v", c.MaxAge)
+	case c.MaxBytes < 1<<20:
+		return jetstream.StreamConfig{}, fmt.Errorf("trace stream: MaxBytes must be at least 1 MiB, got %d", c.MaxBytes)
+	case c.Replicas < 1 || c.Replicas > 5:
+		return jetstream.StreamConfig{}, fmt.Errorf("trace stream: Replicas must be in [1,5], got %d", c.Replicas)
 	}
 	storage := jetstream.FileStorage
-	if cfg.Memory {
+	if c.Memory {
 		storage = jetstream.MemoryStorage
 	}
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	return jetstream.StreamConfig{
 		Name:        subjects.TraceStream,
 		Description: "HMS-SVC trace events: one message per batch of hops",
 		Subjects:    []string{subjects.TraceWildcard},
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
-		MaxAge:      cfg.MaxAge,
-		MaxBytes:    cfg.MaxBytes,
-		Replicas:    cfg.Replicas,
+		MaxAge:      c.MaxAge,
+		MaxBytes:    c.MaxBytes,
+		Replicas:    c.Replicas,
 		Storage:     storage,
-		Duplicates:  min(dedupWindow, cfg.MaxAge),
+		Duplicates:  min(dedupWindow, c.MaxAge),
 		AllowDirect: true,
-	})
+		DenyDelete:  true,
+		DenyPurge:   true,
+	}, nil
+}
+
+// EnsureStream creates the SVC_TRACE stream from cfg.JetStream(), or
+// updates it to that config if it exists: for a program that provisions
+// its own stores (a test, a mesh of its own). Processes of the mesh leave
+// it to the mesh's provisioner.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
+	sc, err := cfg.JetStream()
+	if err != nil {
+		return nil, rpc.Errorf(rpc.CodeBadRequest, "%w", err)
+	}
+	s, err := js.CreateOrUpdateStream(ctx, sc)
 	if err != nil {
 		return nil, rpc.Errorf(rpc.CodeUnavailable, "trace stream %s: %w", subjects.TraceStream, err)
 	}

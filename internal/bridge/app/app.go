@@ -64,7 +64,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, noCredentials(cfg.MeshDir, err)
 	}
-	if err := a.ensureTraceStream(ctx, cfg); err != nil {
+	if err := a.provisionStores(ctx, cfg, creds.matrix); err != nil {
 		return nil, err
 	}
 	b, err := bridge.New(bcfg, a.member)

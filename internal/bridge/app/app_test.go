@@ -77,6 +77,7 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 			`--monitor-listen "0.0.0.0:8081" refused: the monitoring listener is plain HTTP without authentication, so it serves a loopback address only`},
 		{"monitoring on all interfaces", app.Config{MonitorListen: ":8081"}, `--monitor-listen ":8081" refused`},
 		{"bad monitoring address", app.Config{MonitorListen: "8081"}, `--monitor-listen "8081"`},
+		{"replicas", app.Config{Replicas: 7}, "--replicas must be 1 to 5"},
 		{"trace replicas", app.Config{TraceReplicas: 7}, "--trace-replicas must be 1 to 5"},
 		{"trace max age", app.Config{TraceMaxAge: time.Millisecond}, "--trace-max-age must be at least 1s"},
 		{"trace max bytes", app.Config{TraceMaxBytes: 1000}, "--trace-max-bytes must be at least 1 MiB"},
@@ -229,7 +230,8 @@ func TestEmbeddedNATSKeepsJetStreamDataAcrossRestarts(t *testing.T) {
 	nc := connectAs(t, a, "license-printer")
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
-	store, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "LICENSES"})
+	// The bridge provisioned the store at start; license-printer binds it.
+	store, err := js.ObjectStore(ctx, "LICENSES")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ const (
 	// DefaultMonitorListen is the monitoring listener make run turns on;
 	// the process serves none unless --monitor-listen names one.
 	DefaultMonitorListen = "127.0.0.1:8081"
-	DefaultTraceReplicas = 1
+	DefaultReplicas      = 1
 	DefaultTraceMaxAge   = trace.DefaultMaxAge
 	DefaultTraceMaxBytes = trace.DefaultMaxBytes
 )
@@ -65,10 +65,14 @@ type Config struct {
 	// a loopback address. The HTTPS listener serves the same endpoints to
 	// the certificates the bridge may act for.
 	MonitorListen string
-	// TraceReplicas (--trace-replicas, 1), TraceMaxAge (--trace-max-age,
-	// 24 h) and TraceMaxBytes (--trace-max-bytes, 1 GiB) are the SVC_TRACE
-	// stream's replicas and retention, set at every start: 1 replica on one
-	// server, 3 on a cluster.
+	// Replicas (--replicas, 1) is how many copies of every store the bridge
+	// provisions at start, when the matrix makes it the provisioner: 1 on
+	// one server, 3 on a cluster; a store keeping more keeps them.
+	Replicas int
+	// TraceReplicas (--trace-replicas, as Replicas), TraceMaxAge
+	// (--trace-max-age, 24 h) and TraceMaxBytes (--trace-max-bytes, 1 GiB)
+	// are the SVC_TRACE stream's replicas and retention, set at every
+	// start.
 	TraceReplicas int
 	TraceMaxAge   time.Duration
 	TraceMaxBytes int64
@@ -101,8 +105,11 @@ func (c *Config) setDefaults() {
 	if c.Identity == "" {
 		c.Identity = DefaultIdentity
 	}
+	if c.Replicas == 0 {
+		c.Replicas = DefaultReplicas
+	}
 	if c.TraceReplicas == 0 {
-		c.TraceReplicas = DefaultTraceReplicas
+		c.TraceReplicas = c.Replicas
 	}
 	if c.TraceMaxAge == 0 {
 		c.TraceMaxAge = DefaultTraceMaxAge
@@ -162,6 +169,8 @@ func (c *Config) validateMonitoring() error {
 		}
 	}
 	switch {
+	case c.Replicas < 1 || c.Replicas > 5:
+		return fmt.Errorf("--replicas must be 1 to 5 (1 on one server, 3 on a cluster), got %d", c.Replicas)
 	case c.TraceReplicas < 1 || c.TraceReplicas > 5:
 		return fmt.Errorf("--trace-replicas must be 1 to 5 (1 on one server, 3 on a cluster), got %d", c.TraceReplicas)
 	case c.TraceMaxAge < time.Second:
