@@ -71,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, error) {
 	fs.BoolVar(&cfg.InsecureH2C, "insecure-h2c", false, "serve cleartext HTTP/2 instead of HTTPS, on a loopback --listen only (benchmarks); needs --insecure-h2c-as")
 	fs.StringVar(&cfg.InsecureH2CAs, "insecure-h2c-as", "", "with --insecure-h2c: the identity every request calls for (e.g. gateway), which the matrix must let the bridge act for")
 	fs.StringVar(&cfg.MonitorListen, "monitor-listen", "", "also serve the read-only monitoring endpoints (/ui, /metrics, traces, services, breakers) in cleartext without authentication on this loopback address (e.g. "+app.DefaultMonitorListen+"); off when empty")
+	fs.StringVar(&cfg.HealthListen, "health-listen", "", "also serve /healthz and /readyz alone in cleartext without authentication on this address, any interface (e.g. :8080 for a kubelet's probes); off when empty")
 	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", app.DefaultTraceReplicas, "replicas of the SVC_TRACE stream: 1 on one server, 3 on a cluster")
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")
 	fs.Int64Var(&cfg.TraceMaxBytes, "trace-max-bytes", app.DefaultTraceMaxBytes, "most bytes SVC_TRACE keeps; the oldest events go first")

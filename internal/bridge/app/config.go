@@ -68,6 +68,11 @@ type Config struct {
 	// a loopback address. The HTTPS listener serves the same endpoints to
 	// the certificates the bridge may act for.
 	MonitorListen string
+	// HealthListen, when set (--health-listen, off by default), serves
+	// /healthz and /readyz alone in cleartext without authentication, on
+	// any address: a kubelet's probes present no client certificate, and
+	// these answers reveal nothing.
+	HealthListen string
 	// TraceReplicas (--trace-replicas, 1), TraceMaxAge (--trace-max-age,
 	// 24 h) and TraceMaxBytes (--trace-max-bytes, 1 GiB) are the SVC_TRACE
 	// stream's replicas and retention, set at every start: 1 replica on one
@@ -153,6 +158,11 @@ func (c *Config) Validate() error {
 // validateMonitoring checks the monitoring listener and the trace stream's
 // settings.
 func (c *Config) validateMonitoring() error {
+	if c.HealthListen != "" {
+		if _, _, err := net.SplitHostPort(c.HealthListen); err != nil {
+			return fmt.Errorf("--health-listen %q: %v", c.HealthListen, err)
+		}
+	}
 	if c.MonitorListen != "" {
 		if _, _, err := net.SplitHostPort(c.MonitorListen); err != nil {
 			return fmt.Errorf("--monitor-listen %q: %v", c.MonitorListen, err)
