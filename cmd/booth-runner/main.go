@@ -38,6 +38,7 @@ func main() {
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
+	fs.StringVar(&cfg.HealthListen, "health-listen", "", "serve /healthz and /readyz alone on this address, any interface (e.g. :8080 for a kubelet's probes); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies JetStream keeps of the booths' stores: 1 on a single server, 3 on a cluster (never lowered)")
 	meshDir := fs.String("mesh-dir", ".mesh", "credentials folder written by meshctl init: each booth connects with its own")
 	matrixFile := fs.String("matrix", "deployments/matrix.yaml", "Access & Authorization Matrix every call's token is checked against")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
@@ -24,7 +25,11 @@ type Runner struct {
 	conns   []*nats.Conn
 	pubs    []*trace.Publisher
 	metrics *metrics.Metrics
-	server  *metricsServer // nil without MetricsListen
+	server  *httpServer // nil without MetricsListen
+	health  *httpServer // nil without HealthListen
+	// serving is set once every booth serves, stopping when Stop begins:
+	// /readyz reads them (and conns only once serving is set).
+	serving, stopping atomic.Bool
 }
 
 // Run starts the booths cfg names, serves until ctx ends, then drains them
@@ -69,6 +74,11 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, err
 		}
 	}
+	if cfg.HealthListen != "" {
+		if r.health, err = serveHealth(cfg.HealthListen, r, cfg.Logger); err != nil {
+			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
+		}
+	}
 	for _, name := range names {
 		nc, err := connect(cfg, name)
 		if err != nil {
@@ -92,6 +102,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 		r.booths = append(r.booths, b)
 	}
+	r.serving.Store(true)
 	cfg.Logger.Info("booths serving", "booths", names, "nats", cfg.NATSURL, "instance", cfg.InstanceName)
 	return r, nil
 }
@@ -108,6 +119,15 @@ func (r *Runner) Names() []string {
 // Metrics returns the process's metrics.
 func (r *Runner) Metrics() *metrics.Metrics { return r.metrics }
 
+// HealthAddr returns the address /healthz and /readyz are served on, or
+// nil when Config.HealthListen is empty.
+func (r *Runner) HealthAddr() net.Addr {
+	if r.health == nil {
+		return nil
+	}
+	return r.health.addr
+}
+
 // MetricsAddr returns the address /metrics is served on, or nil when
 // Config.MetricsListen is empty.
 func (r *Runner) MetricsAddr() net.Addr {
@@ -119,10 +139,12 @@ func (r *Runner) MetricsAddr() net.Addr {
 
 // Stop drains every booth at once, each within the drain timeout (and ctx),
 // then publishes the trace events they left (within the flush timeout),
-// flushes and closes the connections, and stops serving /metrics last.
+// flushes and closes the connections, and stops serving /metrics and the
+// health probes last (/readyz answers 503 from the start of the drain).
 // Requests in flight finish and are answered; new ones go to other
 // instances.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.stopping.Store(true)
 	errs := make([]error, len(r.booths))
 	var wg sync.WaitGroup
 	for i, b := range r.booths {
@@ -142,10 +164,12 @@ func (r *Runner) Stop(ctx context.Context) error {
 		}
 		nc.Close()
 	}
-	if r.server != nil {
-		sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
-		errs = append(errs, r.server.stop(sctx))
-		cancel()
+	for _, s := range []*httpServer{r.server, r.health} {
+		if s != nil {
+			sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
+			errs = append(errs, s.stop(sctx))
+			cancel()
+		}
 	}
 	return errors.Join(errs...)
 }
