@@ -150,6 +150,31 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 		writeCluster(w, o, c)
 	}
 	w.line("")
+	if err := writeAuthorization(w, m, keys, o.KeysInclude != ""); err != nil {
+		return nil, err
+	}
+	return []byte(w.String()), nil
+}
+
+// Authorization renders the authorization block of Config alone: one NKey
+// user per identity of m with its Permissions, each key named by its
+// variable (VarName), for a server config written elsewhere (the Helm
+// chart's) that includes the KeysFile first and then this. It holds no
+// key, so it can be kept beside the matrix it comes from.
+func Authorization(m *matrix.Matrix) ([]byte, error) {
+	w := &confWriter{}
+	w.line("# HMS-SVC NATS authorization, generated from the Access & Authorization Matrix")
+	w.line("# by `meshctl nats-config --authorization-only`. Do not edit: change the matrix")
+	w.line("# and regenerate. Include it after the public NKeys (nkeys.conf) it names.")
+	if err := writeAuthorization(w, m, nil, true); err != nil {
+		return nil, err
+	}
+	return []byte(w.String()), nil
+}
+
+// writeAuthorization writes the users of m, their keys from keys or, with
+// byVar, as the variables of a KeysFile.
+func writeAuthorization(w *confWriter, m *matrix.Matrix, keys map[string]string, byVar bool) error {
 	w.line("# One NKey user per identity; no anonymous user, no no_auth_user.")
 	w.line("# No permission allows purging or deleting a stream or a stream message.")
 	w.open("authorization {")
@@ -158,10 +183,10 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 		ident, _ := m.Identity(id)
 		perms, err := Permissions(m, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		key := quote(keys[id])
-		if o.KeysInclude != "" {
+		if byVar {
 			key = "$" + VarName(id)
 		}
 		w.line(fmt.Sprintf("# %s (%s)", id, ident.Kind))
@@ -172,7 +197,7 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 	}
 	w.close("]")
 	w.close("}")
-	return []byte(w.String()), nil
+	return nil
 }
 
 func writeTLS(w *confWriter, f TLSFiles, verify string) {
