@@ -4,6 +4,9 @@
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
 //	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH]
 //	                    [--cluster-size N --cluster-node I] [--write-deployments DIR]
+//	meshctl nats-config --authorization-only [--matrix ...]
+//	meshctl k8s-secrets [--dir .mesh] [--matrix ...] [--prefix hms-svc] [--namespace NS]
+//	                    [--identity NAME]... [--out DIR]
 //	meshctl ready [--bridge https://127.0.0.1:8443] [--dir .mesh] [--identity gateway]
 //	              [--timeout 30s] [--service NAME]...
 //	meshctl trace tail [--since 5m] [--count N] | show ID   [--nats URL] [--mesh-dir .mesh] [--as inspector]

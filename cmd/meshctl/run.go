@@ -13,6 +13,7 @@ const usage = `usage: meshctl <command> [flags]
 commands:
   init         create or complete the credentials folder (CA, certificates, NKeys)
   nats-config  print the NATS server config generated from the matrix
+  k8s-secrets  print or write the credentials as Kubernetes Secrets, one per identity
   ready        wait until the bridge is ready and services have instances
   trace        print trace events live (tail) or one trace (show)
   audit        verify the AUDIT stream's hash chain (verify)
@@ -32,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runInit(args[1:], stdout, stderr)
 	case "nats-config":
 		err = runNATSConfig(args[1:], stdout, stderr)
+	case "k8s-secrets":
+		err = runK8sSecrets(args[1:], stdout, stderr)
 	case "ready":
 		err = runReady(args[1:], stdout, stderr)
 	case "trace":
