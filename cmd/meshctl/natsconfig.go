@@ -25,7 +25,7 @@ func runNATSConfig(args []string, stdout, stderr io.Writer) error {
 	size := fs.Int("cluster-size", 0, "render a node of a cluster of this many nodes")
 	node := fs.Int("cluster-node", 1, "which node of the cluster (1-based)")
 	routePort := fs.Int("route-port", 6222, "route port of node 1 (node i uses route-port+i-1)")
-	authOnly := fs.Bool("authorization-only", false, "print only the authorization block (users and permissions, keys as NKEY_<IDENTITY> variables), as the Helm chart includes it")
+	authOnly := fs.Bool("authorization-only", false, "print only the authorization block (users and permissions, keys as NKEY_<IDENTITY> variables from --keys-include, default nkeys.conf), as the Helm chart includes it")
 	deploy := fs.String("write-deployments", "", "write single.conf and cluster-1..3.conf into this folder (they include ../../.mesh/nkeys.conf)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -38,7 +38,10 @@ func runNATSConfig(args []string, stdout, stderr io.Writer) error {
 		return writeDeployments(m, *deploy, stdout)
 	}
 	if *authOnly {
-		conf, err := natsauth.Authorization(m)
+		if *include == "" {
+			*include = "nkeys.conf"
+		}
+		conf, err := natsauth.Authorization(m, *include)
 		if err != nil {
 			return err
 		}

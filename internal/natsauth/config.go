@@ -156,16 +156,25 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 	return []byte(w.String()), nil
 }
 
-// Authorization renders the authorization block of Config alone: one NKey
+// Authorization renders the authorization block of Config alone, for a
+// server config written elsewhere (the Helm chart's) to include: one NKey
 // user per identity of m with its Permissions, each key named by its
-// variable (VarName), for a server config written elsewhere (the Helm
-// chart's) that includes the KeysFile first and then this. It holds no
-// key, so it can be kept beside the matrix it comes from.
-func Authorization(m *matrix.Matrix) ([]byte, error) {
+// variable (VarName), defined by the KeysFile it includes first from
+// keysInclude (relative to the including config). A NATS config sees the
+// variables of an include only in the file that includes it, hence the
+// include here. It holds no key, so it can be kept beside the matrix.
+func Authorization(m *matrix.Matrix, keysInclude string) ([]byte, error) {
+	if keysInclude == "" || strings.ContainsAny(keysInclude, "\"\\\n\r") {
+		return nil, fmt.Errorf("natsauth: keys include %q must be a path a NATS config string can hold", keysInclude)
+	}
 	w := &confWriter{}
 	w.line("# HMS-SVC NATS authorization, generated from the Access & Authorization Matrix")
 	w.line("# by `meshctl nats-config --authorization-only`. Do not edit: change the matrix")
-	w.line("# and regenerate. Include it after the public NKeys (nkeys.conf) it names.")
+	w.line("# and regenerate.")
+	w.line("")
+	w.line("# Public NKeys (NKEY_<IDENTITY> variables), written by `meshctl init`.")
+	w.line("include " + quote(keysInclude))
+	w.line("")
 	if err := writeAuthorization(w, m, nil, true); err != nil {
 		return nil, err
 	}
