@@ -43,9 +43,12 @@ demo: build
 	MESH_DIR=$(MESH_DIR) BRIDGE=$(BRIDGE) ./scripts/demo.sh
 
 ## test: every test, against real in-process NATS servers and real HTTP/2 clients.
+## The Helm chart's test is a module of its own (deployments/helm/charttest),
+## so that Helm and the Kubernetes libraries stay out of the mesh's go.mod.
 test:
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
+	cd deployments/helm/charttest && $(GO) test $(TESTFLAGS) ./...
 
 ## lint: formatting and vet.
 lint:
