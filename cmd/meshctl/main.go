@@ -3,7 +3,8 @@
 //
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
 //	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH]
-//	                    [--cluster-size N --cluster-node I] [--write-deployments DIR]
+//	                    [--cluster-size N | --cluster-host HOST...] [--cluster-node I]
+//	                    [--write-deployments DIR]
 //	meshctl nats-config --authorization-only [--matrix ...]
 //	meshctl k8s-secrets [--dir .mesh] [--matrix ...] [--prefix hms-svc] [--namespace NS]
 //	                    [--identity NAME]... [--out DIR]

@@ -24,7 +24,9 @@ func runNATSConfig(args []string, stdout, stderr io.Writer) error {
 	storeDir := fs.String("store-dir", "", "JetStream store (default <dir>/data/nats[-<node>])")
 	size := fs.Int("cluster-size", 0, "render a node of a cluster of this many nodes")
 	node := fs.Int("cluster-node", 1, "which node of the cluster (1-based)")
-	routePort := fs.Int("route-port", 6222, "route port of node 1 (node i uses route-port+i-1)")
+	routePort := fs.Int("route-port", 6222, "route port of node 1 (node i uses route-port+i-1); with --cluster-host, of every node")
+	var hosts listFlag
+	fs.Var(&hosts, "cluster-host", "host of cluster node 1, 2, ... in order, each on a machine of its own (repeatable; sets --cluster-size)")
 	authOnly := fs.Bool("authorization-only", false, "print only the authorization block (users and permissions, keys as NKEY_<IDENTITY> variables from --keys-include, default nkeys.conf), as the Helm chart includes it")
 	deploy := fs.String("write-deployments", "", "write single.conf and cluster-1..3.conf into this folder (they include ../../.mesh/nkeys.conf)")
 	if err := parse(fs, args); err != nil {
@@ -49,8 +51,8 @@ func runNATSConfig(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts := natsauth.ConfigOptions{Dir: *dir, KeysInclude: *include, Host: *host, Port: *port, StoreDir: *storeDir}
-	if *size > 0 {
-		opts.Cluster = &natsauth.ClusterOptions{Size: *size, Node: *node, RoutePort: *routePort}
+	if *size > 0 || len(hosts) > 0 {
+		opts.Cluster = &natsauth.ClusterOptions{Size: *size, Node: *node, RoutePort: *routePort, Hosts: hosts}
 	}
 	var keys map[string]string
 	if *include == "" {

@@ -2,7 +2,9 @@ package natsauth
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -29,14 +31,19 @@ type ConfigOptions struct {
 	Cluster *ClusterOptions
 }
 
-// ClusterOptions describe one node of a NATS cluster whose nodes listen on
-// consecutive ports of one host: node i serves clients on Port+i-1 and
-// routes on RoutePort+i-1.
+// ClusterOptions describe one node of a NATS cluster. Without Hosts its
+// nodes listen on consecutive ports of one host: node i serves clients on
+// Port+i-1 and routes on RoutePort+i-1. With Hosts each node is on a host of
+// its own and every node uses Port and RoutePort.
 type ClusterOptions struct {
 	Name      string // "hms-svc"
 	Node      int    // 1-based
-	Size      int    // 3
+	Size      int    // 3; len(Hosts) when Hosts is set
 	RoutePort int    // 6222
+	// Hosts names every node's host (or IP), in node order, as the others
+	// reach its route port; they are also in the route certificate
+	// (meshctl init --san).
+	Hosts []string
 }
 
 func (o *ConfigOptions) setDefaults() {
@@ -52,6 +59,9 @@ func (o *ConfigOptions) setDefaults() {
 	if c := o.Cluster; c != nil {
 		if c.Name == "" {
 			c.Name = "hms-svc"
+		}
+		if len(c.Hosts) > 0 {
+			c.Size = len(c.Hosts)
 		}
 		if c.Size == 0 {
 			c.Size = 3
@@ -77,7 +87,16 @@ func (o *ConfigOptions) validate() error {
 			return fmt.Errorf("natsauth: cluster node must be in [1,%d], got %d", c.Size, c.Node)
 		}
 	}
-	for _, s := range []string{o.Dir, o.KeysInclude, o.Host, o.StoreDir} {
+	var hosts []string
+	if o.Cluster != nil {
+		hosts = o.Cluster.Hosts
+	}
+	for _, h := range hosts {
+		if h == "" || (strings.ContainsAny(h, ":/ ") && net.ParseIP(h) == nil) {
+			return fmt.Errorf("natsauth: cluster host %q must be a host name or an IP address, without a port", h)
+		}
+	}
+	for _, s := range append([]string{o.Dir, o.KeysInclude, o.Host, o.StoreDir}, hosts...) {
 		if strings.ContainsAny(s, "\"\\\n\r") {
 			return fmt.Errorf("natsauth: %q holds a character a NATS config string cannot", s)
 		}
@@ -135,7 +154,9 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 	port := o.Port
 	if c := o.Cluster; c != nil {
 		name = fmt.Sprintf("hms-svc-%d", c.Node)
-		port = o.Port + c.Node - 1
+		if len(c.Hosts) == 0 {
+			port = o.Port + c.Node - 1
+		}
 	}
 	w.line("server_name: " + quote(name))
 	w.line(fmt.Sprintf("listen: %s", quote(fmt.Sprintf("%s:%d", o.Host, port))))
@@ -225,11 +246,20 @@ func writeCluster(w *confWriter, o ConfigOptions, c *ClusterOptions) {
 	w.line("# (URI " + pki.RouteURI.String() + "), never an identity's.")
 	w.open("cluster {")
 	w.line("name: " + quote(c.Name))
-	w.line("listen: " + quote(fmt.Sprintf("%s:%d", o.Host, c.RoutePort+c.Node-1)))
 	var routes []string
-	for i := 1; i <= c.Size; i++ {
-		if i != c.Node {
-			routes = append(routes, quote(fmt.Sprintf("nats-route://%s:%d", o.Host, c.RoutePort+i-1)))
+	if len(c.Hosts) == 0 {
+		w.line("listen: " + quote(fmt.Sprintf("%s:%d", o.Host, c.RoutePort+c.Node-1)))
+		for i := 1; i <= c.Size; i++ {
+			if i != c.Node {
+				routes = append(routes, quote(fmt.Sprintf("nats-route://%s:%d", o.Host, c.RoutePort+i-1)))
+			}
+		}
+	} else {
+		w.line("listen: " + quote(net.JoinHostPort(o.Host, strconv.Itoa(c.RoutePort))))
+		for i, h := range c.Hosts {
+			if i+1 != c.Node {
+				routes = append(routes, quote("nats-route://"+net.JoinHostPort(h, strconv.Itoa(c.RoutePort))))
+			}
 		}
 	}
 	w.line("routes: [" + strings.Join(routes, ", ") + "]")

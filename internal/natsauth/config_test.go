@@ -145,6 +145,33 @@ func TestAuthorizationIsConfigsBlock(t *testing.T) {
 	}
 }
 
+// A cluster of one node per host: every node on the same ports, routes to
+// the others' hosts.
+func TestClusterOnHostsOfTheirOwn(t *testing.T) {
+	hosts := []string{"nats-1.example.internal", "nats-2.example.internal", "127.0.0.3"}
+	conf, err := natsauth.Config(demo, nil, natsauth.ConfigOptions{KeysInclude: "../../.mesh/nkeys.conf", Host: "0.0.0.0",
+		Cluster: &natsauth.ClusterOptions{Node: 2, Hosts: hosts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := loadConfig(t, conf)
+	var routes []string
+	for _, r := range got.Routes {
+		routes = append(routes, r.Host)
+	}
+	if got.ServerName != "hms-svc-2" || got.Port != 4222 || got.Cluster.Port != 6222 || got.Cluster.Host != "0.0.0.0" ||
+		!reflect.DeepEqual(routes, []string{"nats-1.example.internal:6222", "127.0.0.3:6222"}) {
+		t.Errorf("server %q on %d, routes on %s:%d to %v; want hms-svc-2 on 4222, 0.0.0.0:6222 to the other two hosts",
+			got.ServerName, got.Port, got.Cluster.Host, got.Cluster.Port, routes)
+	}
+	for _, bad := range []string{"", "nats-1:6222", "a b"} {
+		_, err := natsauth.Config(demo, nil, natsauth.ConfigOptions{KeysInclude: "k", Cluster: &natsauth.ClusterOptions{Node: 1, Hosts: []string{bad, "b"}}})
+		if err == nil || !strings.Contains(err.Error(), "cluster host") {
+			t.Errorf("host %q: %v, want it refused", bad, err)
+		}
+	}
+}
+
 func TestConfigRefuses(t *testing.T) {
 	tests := []struct {
 		name    string
