@@ -18,6 +18,13 @@ import (
 // of them, decoded strictly as Kubernetes Secrets.
 func testSecrets(t *testing.T) []*corev1.Secret {
 	t.Helper()
+	secrets, _ := testMesh(t)
+	return secrets
+}
+
+// testMesh is testSecrets with the credentials folder they come from.
+func testMesh(t *testing.T) ([]*corev1.Secret, string) {
+	t.Helper()
 	m, err := matrix.Load("../../matrix.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +50,7 @@ func testSecrets(t *testing.T) []*corev1.Secret {
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, dir
 }
 
 // The Secrets every pod mounts are the ones `meshctl k8s-secrets` makes
