@@ -66,6 +66,8 @@ func TestNATSConfigParses(t *testing.T) {
 			t.Errorf("routes %v, want the 3 nodes by their headless names", o.Routes)
 		case !o.Cluster.TLSMap || o.Cluster.TLSConfig == nil:
 			t.Error("routes do not require the route certificate")
+		case !o.Cluster.NoAdvertise:
+			t.Error("the cluster advertises the pods' addresses to clients, which the server certificate does not name")
 		case len(o.Nkeys) != len(m.Identities()) || len(o.Users) != 0 || o.NoAuthUser != "":
 			t.Errorf("%d NKey users, %d other users, no_auth_user %q; want one NKey user per identity (%d) and no other",
 				len(o.Nkeys), len(o.Users), o.NoAuthUser, len(m.Identities()))

@@ -52,7 +52,6 @@ func loadChart(t *testing.T) *chartv2.Chart {
 // top of the chart's values.yaml) and returns the manifests by template.
 func render(t *testing.T, valuesFiles ...string) map[string]string {
 	t.Helper()
-	ch := loadChart(t)
 	vals := map[string]any{}
 	for _, f := range valuesFiles {
 		v, err := common.ReadValuesFile(path.Join(chartDir, f))
@@ -61,19 +60,28 @@ func render(t *testing.T, valuesFiles ...string) map[string]string {
 		}
 		vals = util.MergeTables(v, vals)
 	}
-	caps := common.DefaultCapabilities.Copy()
-	caps.KubeVersion = common.KubeVersion{Version: "v1.34.0", Major: "1", Minor: "34"}
-	rv, err := util.ToRenderValues(ch, vals, common.ReleaseOptions{Name: release, Namespace: namespace, Revision: 1, IsInstall: true}, caps)
-	if err != nil {
-		t.Fatalf("values %v: %v", valuesFiles, err)
-	}
-	// Strict, as `helm lint --strict`: a template naming a value that is
-	// not there fails instead of rendering nothing.
-	out, err := engine.Engine{Strict: true}.Render(ch, rv)
+	out, err := renderValues(t, vals)
 	if err != nil {
 		t.Fatalf("rendering with %v: %v", valuesFiles, err)
 	}
 	return out
+}
+
+// renderValues renders the chart with vals on top of its values.yaml, as
+// `helm template` does: the values are checked against values.schema.json
+// first.
+func renderValues(t *testing.T, vals map[string]any) (map[string]string, error) {
+	t.Helper()
+	ch := loadChart(t)
+	caps := common.DefaultCapabilities.Copy()
+	caps.KubeVersion = common.KubeVersion{Version: "v1.34.0", Major: "1", Minor: "34"}
+	rv, err := util.ToRenderValues(ch, vals, common.ReleaseOptions{Name: release, Namespace: namespace, Revision: 1, IsInstall: true}, caps)
+	if err != nil {
+		return nil, err
+	}
+	// Strict, as `helm lint --strict`: a template naming a value that is
+	// not there fails instead of rendering nothing.
+	return engine.Engine{Strict: true}.Render(ch, rv)
 }
 
 // docSep splits a manifest file into its YAML documents.

@@ -29,6 +29,9 @@ tls {
 cluster {
   name: "hms-svc"
   listen: "0.0.0.0:{{ .Values.nats.clusterPort }}"
+  # Clients reconnect through the Service's name, which the server
+  # certificate holds, never to a pod's address, which it cannot.
+  no_advertise: true
   routes: [
     {{- range $i := until (int .Values.nats.replicas) }}
     "nats-route://{{ $.Values.prefix }}-nats-{{ $i }}.{{ $.Values.prefix }}-nats-headless:{{ $.Values.nats.clusterPort }}"
