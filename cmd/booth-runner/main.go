@@ -86,6 +86,7 @@ func parse(args []string, common *cli.Common, stderr io.Writer) (runner.Config, 
 	fs.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "file holding audit-log's SSN hash key (random per start if empty)")
 	fs.StringVar(&cfg.InstanceName, "instance-name", "", "name of this instance in discovery (default host-pid; "+mesh.EnvInstance+")")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus /metrics on this loopback address (e.g. "+runner.DefaultMetricsListen+"); off when empty")
+	fs.StringVar(&cfg.HealthListen, "health-listen", "", "serve /healthz and /readyz alone on this address, any interface (e.g. :8080 for a kubelet's probes); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", 1, "copies of their stores the booths expect (1 on a single server, 3 on a cluster); fewer is logged: the provisioner sets it")
 	// The credential files may also be named one by one (HMS_CA_FILE...).
 	cfg.Credentials = mesh.ConfigFromEnv().Credentials

@@ -89,6 +89,7 @@ func parseFlags(args []string, common *cli.Common, stderr io.Writer) (app.Config
 	fs.BoolVar(&cfg.InsecureH2C, "insecure-h2c", false, "serve cleartext HTTP/2 instead of HTTPS, on a loopback --listen only (benchmarks); needs --insecure-h2c-as")
 	fs.StringVar(&cfg.InsecureH2CAs, "insecure-h2c-as", "", "with --insecure-h2c: the identity every request calls for (e.g. gateway), which the matrix must let the bridge act for")
 	fs.StringVar(&cfg.MonitorListen, "monitor-listen", "", "also serve the read-only monitoring endpoints (/ui, /metrics, traces, services, breakers) in cleartext without authentication on this loopback address (e.g. "+app.DefaultMonitorListen+"); off when empty")
+	fs.StringVar(&cfg.HealthListen, "health-listen", "", "also serve /healthz and /readyz alone in cleartext without authentication on this address, any interface (e.g. :8080 for a kubelet's probes); off when empty")
 	fs.IntVar(&cfg.Replicas, "replicas", app.DefaultReplicas, "replicas of every store the bridge provisions at start: 1 on one server, 3 on a cluster (never lowered)")
 	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", 0, "replicas of the SVC_TRACE stream (default: as --replicas)")
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")

@@ -47,6 +47,7 @@ func runNATSConfig(args []string, stdout, stderr io.Writer) error {
 	node := fs.Int("cluster-node", 1, "which node of the cluster on one host (1-based)")
 	var routes listFlag
 	fs.Var(&routes, "routes", "route URLs of the other nodes of a cluster across hosts, comma-separated (repeatable)")
+	authOnly := fs.Bool("authorization-only", false, "print only the authorization block (users and permissions, keys as NKEY_<IDENTITY> variables from --keys-include, default nkeys.conf), as the Helm chart includes it")
 	deploy := fs.String("write-deployments", "", "write single.conf and cluster-1..3.conf into this folder (they include ../../.mesh/nkeys.conf)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -59,6 +60,17 @@ func runNATSConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	if *deploy != "" {
 		return writeDeployments(m, *deploy, stdout)
+	}
+	if *authOnly {
+		if *include == "" {
+			*include = "nkeys.conf"
+		}
+		conf, err := natsauth.Authorization(m, *include)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(conf)
+		return err
 	}
 	opts := natsauth.ConfigOptions{Dir: *dir, KeysInclude: *include, Host: *host, Port: *port,
 		MonitorPort: *httpPort, ServerName: *name, StoreDir: *storeDir}

@@ -17,6 +17,7 @@ commands:
   init         create or complete the credentials folder (CA, certificates, NKeys)
   nats-config  print the NATS server config generated from the matrix
   provision    create or update every JetStream store of the mesh (as the provisioner)
+  k8s-secrets  print or write the credentials as Kubernetes Secrets, one per identity
   ready        wait until the bridge is ready and services have instances
   trace        print trace events live (tail) or one trace (show)
   audit        verify the AUDIT stream's hash chain (verify)
@@ -39,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runNATSConfig(args[1:], stdout, stderr)
 	case "provision":
 		err = runProvision(args[1:], stdout, stderr)
+	case "k8s-secrets":
+		err = runK8sSecrets(args[1:], stdout, stderr)
 	case "ready":
 		err = runReady(args[1:], stdout, stderr)
 	case "trace":

@@ -45,3 +45,22 @@ func (b *Bridge) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, Health{Status: "ready", NATS: "connected", JetStream: "ok"})
 }
+
+// HealthHandler returns the handler of the health listener: /healthz and
+// /readyz alone, in cleartext and without authentication, for a kubelet or
+// a load balancer, which present no client certificate. They reveal no data
+// (a status, and what is not ready), so unlike the monitoring listener it
+// may listen on any address. Anything else is 404.
+func (b *Bridge) HealthHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = b.withTraceID(w, r)
+		switch p := r.URL.EscapedPath(); p {
+		case "/healthz":
+			b.get(w, r, b.handleHealthz)
+		case "/readyz":
+			b.get(w, r, b.handleReadyz)
+		default:
+			b.writeError(w, r, rpc.Errorf(rpc.CodeNotFound, "%s is not served on the health listener, which answers /healthz and /readyz only", p))
+		}
+	})
+}

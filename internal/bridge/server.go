@@ -43,9 +43,22 @@ func (b *Bridge) ServeMonitor(ctx context.Context, ln net.Listener) error {
 	if !IsLoopback(ln.Addr().String()) {
 		return fmt.Errorf("bridge: monitoring listener: %w: %s (it has no authentication)", ErrNotLoopback, ln.Addr())
 	}
-	srv := b.server(ctx, b.MonitorHandler(), false)
+	return b.serve(ctx, ln, b.cleartext(ctx, b.MonitorHandler()))
+}
+
+// ServeHealth answers the health listener on ln (HealthHandler), on any
+// address, in cleartext HTTP/1.1 and h2c, until ctx ends, then shuts down
+// as Serve does. Run it beside Serve, on another listener.
+func (b *Bridge) ServeHealth(ctx context.Context, ln net.Listener) error {
+	return b.serve(ctx, ln, b.cleartext(ctx, b.HealthHandler()))
+}
+
+// cleartext returns the http.Server of a listener without TLS: h2c and
+// HTTP/1.1, the protocol of a browser, a probe or a scraper.
+func (b *Bridge) cleartext(ctx context.Context, h http.Handler) *http.Server {
+	srv := b.server(ctx, h, false)
 	srv.Protocols.SetHTTP1(true)
-	return b.serve(ctx, ln, srv)
+	return srv
 }
 
 // serve runs srv on ln until ctx ends, then shuts it down.

@@ -74,6 +74,40 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 		writeCluster(w, o.Dir, o.Host, c.Name, n)
 	}
 	w.line("")
+	if err := writeAuthorization(w, m, keys, o.KeysInclude != ""); err != nil {
+		return nil, err
+	}
+	return []byte(w.String()), nil
+}
+
+// Authorization renders the authorization block of Config alone, for a
+// server config written elsewhere (the Helm chart's) to include: one NKey
+// user per identity of m with its Permissions, each key named by its
+// variable (VarName), defined by the KeysFile it includes first from
+// keysInclude (relative to the including config). A NATS config sees the
+// variables of an include only in the file that includes it, hence the
+// include here. It holds no key, so it can be kept beside the matrix.
+func Authorization(m *matrix.Matrix, keysInclude string) ([]byte, error) {
+	if keysInclude == "" || strings.ContainsAny(keysInclude, "\"\\\n\r") {
+		return nil, fmt.Errorf("natsauth: keys include %q must be a path a NATS config string can hold", keysInclude)
+	}
+	w := &confWriter{}
+	w.line("# HMS-SVC NATS authorization, generated from the Access & Authorization Matrix")
+	w.line("# by `meshctl nats-config --authorization-only`. Do not edit: change the matrix")
+	w.line("# and regenerate.")
+	w.line("")
+	w.line("# Public NKeys (NKEY_<IDENTITY> variables), written by `meshctl init`.")
+	w.line("include " + quote(keysInclude))
+	w.line("")
+	if err := writeAuthorization(w, m, nil, true); err != nil {
+		return nil, err
+	}
+	return []byte(w.String()), nil
+}
+
+// writeAuthorization writes the users of m, their keys from keys or, with
+// byVar, as the variables of a KeysFile.
+func writeAuthorization(w *confWriter, m *matrix.Matrix, keys map[string]string, byVar bool) error {
 	w.line("# One NKey user per identity; no anonymous user, no no_auth_user.")
 	w.line("# No permission allows purging or deleting a stream or a stream message.")
 	w.open("authorization {")
@@ -82,10 +116,10 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 		ident, _ := m.Identity(id)
 		perms, err := Permissions(m, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		key := quote(keys[id])
-		if o.KeysInclude != "" {
+		if byVar {
 			key = "$" + VarName(id)
 		}
 		w.line(fmt.Sprintf("# %s (%s)", id, ident.Kind))
@@ -96,7 +130,7 @@ func Config(m *matrix.Matrix, keys map[string]string, o ConfigOptions) ([]byte, 
 	}
 	w.close("]")
 	w.close("}")
-	return []byte(w.String()), nil
+	return nil
 }
 
 func writeTLS(w *confWriter, f TLSFiles, verify string) {

@@ -117,6 +117,35 @@ func TestCommittedConfigsAreCurrent(t *testing.T) {
 	}
 }
 
+// The authorization block alone is what the full config holds, keys named
+// by their variables; the Helm chart's copy is current.
+func TestAuthorizationIsConfigsBlock(t *testing.T) {
+	auth, err := natsauth.Authorization(demo, "nkeys.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := natsauth.Config(demo, nil, natsauth.ConfigOptions{KeysInclude: "nkeys.conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := string(auth[strings.Index(string(auth), "# One NKey user"):])
+	if !strings.HasSuffix(string(full), block) || !strings.Contains(block, "nkey: $NKEY_FEE_CALC") || !strings.Contains(string(auth), "include \"nkeys.conf\"") {
+		t.Errorf("Authorization is not the end of Config's output:\n%.400s", block)
+	}
+	if _, err := natsauth.Authorization(demo, ""); err == nil {
+		t.Error("Authorization without a keys include: no error")
+	}
+	got, err := os.ReadFile("../../deployments/helm/hms-svc/files/nats-authorization.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(auth) {
+		t.Error("deployments/helm/hms-svc/files/nats-authorization.conf is stale: regenerate it with " +
+			"go run ./cmd/meshctl nats-config --authorization-only > deployments/helm/hms-svc/files/nats-authorization.conf")
+	}
+}
+
+
 func TestConfigRefuses(t *testing.T) {
 	tests := []struct {
 		name    string

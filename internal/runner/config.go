@@ -71,6 +71,12 @@ type Config struct {
 	// in-flight calls and trace publisher). It has no authentication, so it
 	// must be a loopback address.
 	MetricsListen string
+	// HealthListen, when set, serves /healthz (the process runs) and
+	// /readyz (every booth serves on a connected NATS connection; 503 while
+	// starting, draining or reconnecting) on http://<HealthListen>, and
+	// nothing else. The answers reveal no data, so unlike MetricsListen any
+	// address will do: a kubelet probes the pod's address.
+	HealthListen string
 	// Sidecar, when set, runs no demo booth but joins an app in any language
 	// to the mesh as Identity (--sidecar, --identity).
 	Sidecar  *sidecar.Config
@@ -159,6 +165,11 @@ func (c Config) Validate() error {
 		if !isLoopback(c.MetricsListen) {
 			return fmt.Errorf("%w: --metrics-listen %q refused: /metrics has no authentication, so it serves a loopback address only (e.g. %s)",
 				ErrConfig, c.MetricsListen, DefaultMetricsListen)
+		}
+	}
+	if c.HealthListen != "" {
+		if _, _, err := net.SplitHostPort(c.HealthListen); err != nil {
+			return fmt.Errorf("%w: --health-listen %q: %v", ErrConfig, c.HealthListen, err)
 		}
 	}
 	for i, name := range c.Booths {

@@ -126,6 +126,13 @@ func span(t *testing.T, id string) trace.SpanContext {
 
 func get(t *testing.T, url string) string {
 	t.Helper()
+	_, body := fetch(t, url)
+	return body
+}
+
+// fetch GETs url and returns the status and the body.
+func fetch(t *testing.T, url string) (int, string) {
+	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +142,7 @@ func get(t *testing.T, url string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return res.StatusCode, string(b)
 }
 
 // Without the SVC_TRACE stream (no bridge made it) the booths still stop

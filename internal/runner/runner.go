@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
@@ -28,7 +29,11 @@ type Runner struct {
 	booths  []*rpc.Booth
 	sidecar *sidecar.Sidecar // nil unless Config.Sidecar
 	metrics *mesh.Metrics
-	server  *metricsServer // nil without MetricsListen
+	server  *httpServer // nil without MetricsListen
+	health  *httpServer // nil without HealthListen
+	// serving is set once every booth serves, stopping when Stop begins:
+	// /readyz reads them.
+	serving, stopping atomic.Bool
 }
 
 // Run starts the booths cfg names, serves until ctx ends, then drains them
@@ -78,10 +83,16 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, err
 		}
 	}
+	if cfg.HealthListen != "" {
+		if r.health, err = serveHealth(cfg.HealthListen, r, cfg.Logger); err != nil {
+			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
+		}
+	}
 	if cfg.Sidecar != nil {
 		if err := r.startSidecar(ctx, mx); err != nil {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 		}
+		r.serving.Store(true)
 		return r, nil
 	}
 	for _, name := range names {
@@ -89,6 +100,7 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 			return nil, errors.Join(err, r.Stop(context.WithoutCancel(ctx)))
 		}
 	}
+	r.serving.Store(true)
 	cfg.Logger.Info("booths serving", "booths", names, "nats", cfg.NATSURL, "instance", cfg.InstanceName)
 	return r, nil
 }
@@ -199,6 +211,15 @@ func (r *Runner) Names() []string {
 // Metrics returns the process's metrics.
 func (r *Runner) Metrics() *mesh.Metrics { return r.metrics }
 
+// HealthAddr returns the address /healthz and /readyz are served on, or
+// nil when Config.HealthListen is empty.
+func (r *Runner) HealthAddr() net.Addr {
+	if r.health == nil {
+		return nil
+	}
+	return r.health.addr
+}
+
 // MetricsAddr returns the address /metrics is served on, or nil when
 // Config.MetricsListen is empty.
 func (r *Runner) MetricsAddr() net.Addr {
@@ -212,16 +233,18 @@ func (r *Runner) MetricsAddr() net.Addr {
 // outbound calls still go through), then closes every booth's membership at
 // once: each drains its booth within the drain timeout (and ctx), publishes
 // the trace events it left (within the flush timeout) and closes its
-// connection; /metrics is served until the last. Requests in flight finish and are answered; new ones go
-// to other instances.
+// connection; /metrics and the health probes are served until the last
+// (/readyz answers 503 from the start of the drain). Requests in flight
+// finish and are answered; new ones go to other instances.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.stopping.Store(true)
 	var first error
 	if r.sidecar != nil {
 		sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
 		first = r.sidecar.Stop(sctx)
 		cancel()
 	}
-	errs := make([]error, len(r.members), len(r.members)+2)
+	errs := make([]error, len(r.members), len(r.members)+3)
 	var wg sync.WaitGroup
 	for i, m := range r.members {
 		wg.Go(func() {
@@ -231,10 +254,12 @@ func (r *Runner) Stop(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	if r.server != nil {
-		sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
-		errs = append(errs, r.server.stop(sctx))
-		cancel()
+	for _, s := range []*httpServer{r.server, r.health} {
+		if s != nil {
+			sctx, cancel := context.WithTimeout(ctx, r.cfg.DrainTimeout)
+			errs = append(errs, s.stop(sctx))
+			cancel()
+		}
 	}
 	return errors.Join(append(errs, first)...)
 }

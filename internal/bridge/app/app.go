@@ -24,10 +24,12 @@ type App struct {
 	embed   *server.Server // nil with an external NATS
 	member  *mesh.Mesh
 	served  chan error // Serve's result
-	// monitorAddr and monitored are the monitoring listener's address and
-	// ServeMonitor's result; nil without --monitor-listen.
+	// monitorAddr and healthAddr are the monitoring and the health
+	// listeners' addresses, nil without --monitor-listen or --health-listen;
+	// sides holds the results of their Serve calls.
 	monitorAddr net.Addr
-	monitored   chan error
+	healthAddr  net.Addr
+	sides       []chan error
 }
 
 // Start checks cfg and the credentials, starts the embedded NATS server if
@@ -75,14 +77,12 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
-	var mln net.Listener
-	if cfg.MonitorListen != "" {
-		if mln, err = net.Listen("tcp", cfg.MonitorListen); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("--monitor-listen: %w", err)
-		}
-		a.monitorAddr, a.monitored = mln.Addr(), make(chan error, 1)
-		go func() { a.monitored <- b.ServeMonitor(ctx, mln) }()
+	if a.monitorAddr, err = a.serveSide(ctx, "--monitor-listen", cfg.MonitorListen, b.ServeMonitor); err == nil {
+		a.healthAddr, err = a.serveSide(ctx, "--health-listen", cfg.HealthListen, b.ServeHealth)
+	}
+	if err != nil {
+		ln.Close()
+		return nil, err
 	}
 	a.addr = ln.Addr()
 	go func() { a.served <- b.Serve(ctx, ln) }()
@@ -95,7 +95,27 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.log.Info("monitoring listening (read-only, no authentication, loopback)", "addr", a.monitorAddr.String(),
 			"ui", "http://"+a.monitorAddr.String()+"/ui")
 	}
+	if a.healthAddr != nil {
+		a.log.Info("health listening (/healthz, /readyz only)", "addr", a.healthAddr.String())
+	}
 	return a, nil
+}
+
+// serveSide listens on addr, when set, and serves it with serve beside the
+// API until ctx ends; flag names the listener in errors. It returns the
+// address, or nil when addr is empty.
+func (a *App) serveSide(ctx context.Context, flag, addr string, serve func(context.Context, net.Listener) error) (net.Addr, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	done := make(chan error, 1)
+	a.sides = append(a.sides, done)
+	go func() { done <- serve(ctx, ln) }()
+	return ln.Addr(), nil
 }
 
 // startEmbedded runs the embedded NATS server with the mesh's
@@ -127,6 +147,10 @@ func (a *App) startEmbedded(cfg Config, creds *credentials) error {
 // when there is none.
 func (a *App) MonitorAddr() net.Addr { return a.monitorAddr }
 
+// HealthAddr returns the address of the health listener, or nil when there
+// is none.
+func (a *App) HealthAddr() net.Addr { return a.healthAddr }
+
 // Addr returns the address the bridge listens on.
 func (a *App) Addr() net.Addr { return a.addr }
 
@@ -135,14 +159,14 @@ func (a *App) Addr() net.Addr { return a.addr }
 func (a *App) NATSURL() string { return a.natsURL }
 
 // Wait blocks until the bridge has stopped serving (its ctx ended and the
-// requests in flight finished, on both listeners), then closes its
+// requests in flight finished, on every listener), then closes its
 // membership of the mesh (the trace events still held are published, the
 // NATS connection drained) and shuts the embedded server down. It returns
 // the errors of these steps.
 func (a *App) Wait() error {
 	err := <-a.served
-	if a.monitored != nil {
-		err = errors.Join(err, <-a.monitored)
+	for _, done := range a.sides {
+		err = errors.Join(err, <-done)
 	}
 	a.log.Info("bridge stopped serving; flushing trace events, then draining NATS")
 	return errors.Join(err, a.stopNATS())

@@ -78,6 +78,7 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 		{"monitoring on all interfaces", app.Config{MonitorListen: ":8081"}, `--monitor-listen ":8081" refused`},
 		{"bad monitoring address", app.Config{MonitorListen: "8081"}, `--monitor-listen "8081"`},
 		{"replicas", app.Config{Replicas: 7}, "--replicas must be 1 to 5"},
+		{"bad health address", app.Config{HealthListen: "8080"}, `--health-listen "8080"`},
 		{"trace replicas", app.Config{TraceReplicas: 7}, "--trace-replicas must be 1 to 5"},
 		{"trace max age", app.Config{TraceMaxAge: time.Millisecond}, "--trace-max-age must be at least 1s"},
 		{"trace max bytes", app.Config{TraceMaxBytes: 1000}, "--trace-max-bytes must be at least 1 MiB"},
@@ -95,6 +96,10 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 	}
 	if err := (&app.Config{}).Validate(); err != nil {
 		t.Errorf("the defaults: %v, want them valid", err)
+	}
+	// Health answers reveal nothing: any interface may serve them.
+	if err := (&app.Config{HealthListen: ":8080"}).Validate(); err != nil {
+		t.Errorf("--health-listen :8080: %v, want it valid", err)
 	}
 }
 

@@ -65,6 +65,11 @@ type Config struct {
 	// a loopback address. The HTTPS listener serves the same endpoints to
 	// the certificates the bridge may act for.
 	MonitorListen string
+	// HealthListen, when set (--health-listen, off by default), serves
+	// /healthz and /readyz alone in cleartext without authentication, on
+	// any address: a kubelet's probes present no client certificate, and
+	// these answers reveal nothing.
+	HealthListen string
 	// Replicas (--replicas, 1) is how many copies of every store the bridge
 	// provisions at start, when the matrix makes it the provisioner: 1 on
 	// one server, 3 on a cluster; a store keeping more keeps them.
@@ -160,6 +165,11 @@ func (c *Config) Validate() error {
 // validateMonitoring checks the monitoring listener and the trace stream's
 // settings.
 func (c *Config) validateMonitoring() error {
+	if c.HealthListen != "" {
+		if _, _, err := net.SplitHostPort(c.HealthListen); err != nil {
+			return fmt.Errorf("--health-listen %q: %v", c.HealthListen, err)
+		}
+	}
 	if c.MonitorListen != "" {
 		if _, _, err := net.SplitHostPort(c.MonitorListen); err != nil {
 			return fmt.Errorf("--monitor-listen %q: %v", c.MonitorListen, err)

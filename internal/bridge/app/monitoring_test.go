@@ -120,3 +120,28 @@ func TestShutdownFlushesTraceEvents(t *testing.T) {
 		t.Errorf("after the stop, trace %s holds %+v (%v), want the refused call's span", id, events, err)
 	}
 }
+
+// With --health-listen a client without a certificate, as a kubelet is,
+// reads /healthz and /readyz in cleartext, and nothing else.
+func TestHealthListener(t *testing.T) {
+	t.Parallel()
+	cfg := config(t)
+	cfg.HealthListen = "127.0.0.1:0"
+	a, _ := start(t, cfg)
+	if a.HealthAddr() == nil || a.MonitorAddr() != nil {
+		t.Fatalf("health listener %v, monitoring listener %v; want only the health listener", a.HealthAddr(), a.MonitorAddr())
+	}
+	plain := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(plain.CloseIdleConnections)
+	base := "http://" + a.HealthAddr().String()
+	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/readyz": `"status":"ready"`} {
+		if status, _, body := get(t, plain, base+path); status != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %s, want 200 holding %s", path, status, body, want)
+		}
+	}
+	for _, path := range []string{"/metrics", "/ui", "/v1/services", "/v1/breakers", "/v1/traces/live", "/v1/licenses/lic-1"} {
+		if status, _, body := get(t, plain, base+path); status != 404 {
+			t.Errorf("GET %s on the health listener: %d %.200s, want 404", path, status, body)
+		}
+	}
+}
