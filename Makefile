@@ -12,7 +12,7 @@ TESTFLAGS ?= -count=1 -timeout 12m
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/... ./examples/...
+	$(GO) build -buildvcs=auto -o $(BIN)/ ./cmd/... ./examples/...
 
 ## image: OCI images of broker-bridge, booth-runner and meshctl as tarballs for
 ## docker/podman load, in bin/images/; no container daemon needed. Tagged with
@@ -28,7 +28,7 @@ PORTS_broker-bridge := 8443
 image:
 	@test -n "$(IMAGE_TAG)" || { echo "IMAGE_TAG is empty: no appVersion in deployments/helm/hms-svc/Chart.yaml"; exit 1; }
 	@test -n "$(REVISION)" || { echo "REVISION is empty (not a git checkout?): give VERSION=... REVISION=..."; exit 1; }
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -o $(BIN)/linux-$(IMAGE_ARCH)/ $(addprefix ./cmd/,$(IMAGES))
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -buildvcs=auto -trimpath -o $(BIN)/linux-$(IMAGE_ARCH)/ $(addprefix ./cmd/,$(IMAGES))
 	$(GO) build -o $(BIN)/ ./cmd/meshimage
 	$(foreach c,$(IMAGES),SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) $(BIN)/meshimage --binary $(BIN)/linux-$(IMAGE_ARCH)/$(c) \
 	  --tag $(IMAGE_REPO)/$(c):$(IMAGE_TAG) --out $(BIN)/images/$(c).tar --version "$(VERSION)" --revision "$(REVISION)" \
