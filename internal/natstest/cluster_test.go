@@ -18,8 +18,7 @@ func TestClusterReplicatesAndSurvivesLeaderRestart(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := t.Context()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Replicas: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +33,12 @@ func TestClusterReplicatesAndSurvivesLeaderRestart(t *testing.T) {
 		return nil
 	})
 	c.Stop(leader)
-	CheckFor(t, 15*time.Second, 50*time.Millisecond, func() error {
-		_, err := js.Publish(ctx, "t.b", []byte("2"))
+	// Each attempt has a deadline of its own, so a failover that takes long
+	// on a loaded machine is waited out, not mistaken for the test's end.
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err := js.Publish(pctx, "t.b", []byte("2"), jetstream.WithMsgID("b"))
 		return err
 	})
 	c.Restart(leader)
