@@ -46,3 +46,24 @@ func Write(dir string, l *List, operator nkeys.KeyPair) error {
 	}
 	return nil
 }
+
+// Update reads dir's list, verified against op's public key, and writes
+// the list change makes of it, signed by op.
+func Update(dir string, op nkeys.KeyPair, change func(*List) (*List, error)) (*List, error) {
+	pub, err := op.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("revocation: operator NKey: %w", err)
+	}
+	cur, err := Read(dir, pub)
+	if err != nil {
+		return nil, err
+	}
+	next, err := change(cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := Write(dir, next, op); err != nil {
+		return nil, err
+	}
+	return next, nil
+}

@@ -27,14 +27,14 @@ import (
 
 // liveMesh is a credentials folder of the test's own and a NATS server that
 // follows it as the bridge's embedded server does (natsauth.Live, watched
-// every second), with the SVC_TRACE stream.
+// every second; not watched unless follow), with the SVC_TRACE stream.
 type liveMesh struct {
 	dir, matrixFile string
 	identities      []string
 	s               *server.Server
 }
 
-func newLiveMesh(t *testing.T, matrixFile string) *liveMesh {
+func newLiveMesh(t *testing.T, matrixFile string, follow bool) *liveMesh {
 	t.Helper()
 	mx, err := matrix.Load(matrixFile)
 	if err != nil {
@@ -49,10 +49,12 @@ func newLiveMesh(t *testing.T, matrixFile string) *liveMesh {
 	}
 	live := natsauth.NewLive(mx, lm.dir, quiet)
 	lm.s = natstest.StartWith(t, embednats.Config{Port: -1, StoreDir: t.TempDir(), RelaxedSync: true, Tune: live.Tune})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); live.Watch(ctx, lm.s, mesh.DefaultReloadInterval) }()
-	t.Cleanup(func() { cancel(); <-done })
+	if follow {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); live.Watch(ctx, lm.s, mesh.DefaultReloadInterval) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
 	bridge, _ := lm.join(t, "bridge")
 	js, err := jetstream.New(bridge.Conn())
 	if err != nil {

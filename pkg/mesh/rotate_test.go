@@ -21,7 +21,7 @@ import (
 // no longer accepted and the old CA retired, every member reconnects with
 // its new NKey and certificate.
 func TestRotationUnderLoadFailsNoCall(t *testing.T) {
-	lm := newLiveMesh(t, matrixFile)
+	lm := newLiveMesh(t, matrixFile, true)
 	fee, feeLog := lm.join(t, "fee-calc")
 	serve(t, fee, "/calculate")
 	pay, payLog := lm.join(t, "payment")
