@@ -48,26 +48,13 @@ func TestRevokeListsAndUndoes(t *testing.T) {
 	if got := keyInConf(t, dir, "payment"); got == pub || got == "" {
 		t.Errorf("nkeys.conf still lets payment in (%s), want a key nobody holds", got)
 	}
-	tests := []struct {
-		name    string
-		args    []string
-		want    int
-		wantOut string
-	}{
+	refusals(t, []string{"revoke", "--dir", dir, "--matrix", matrixPath}, []refusal{
 		{"twice", []string{"payment"}, 1, "revoked already"},
 		{"unknown identity", []string{"nobody"}, 1, `"nobody" is not an identity`},
 		{"no identity", nil, 2, "name one identity"},
 		{"undo what is not revoked", []string{"--undo", "gateway"}, 1, "gateway is not revoked"},
 		{"list with a name", []string{"--list", "gateway"}, 2, "--list takes no identity"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, code := meshctl(t, append([]string{"revoke", "--dir", dir, "--matrix", matrixPath}, tt.args...)...)
-			if code != tt.want || !strings.Contains(out, tt.wantOut) {
-				t.Errorf("code %d, out %q; want %d and %q", code, out, tt.want, tt.wantOut)
-			}
-		})
-	}
+	})
 	if out, code := meshctl(t, "revoke", "--dir", dir, "--matrix", matrixPath, "--undo", "payment"); code != 0 || !strings.Contains(out, "list 2") {
 		t.Fatalf("undo: %d %s", code, out)
 	}
@@ -116,20 +103,29 @@ func TestRotateCommands(t *testing.T) {
 	if certs, _ := pki.ReadCerts(pki.CAFile(dir)); len(certs) != 1 {
 		t.Errorf("after retiring the bundle holds %d CAs, want 1", len(certs))
 	}
-	tests := []struct {
-		name    string
-		args    []string
-		want    int
-		wantOut string
-	}{
+	refusals(t, []string{"rotate", "--dir", dir, "--matrix", matrixPath}, []refusal{
 		{"nothing", nil, 2, "name the identities to rotate"},
 		{"two modes", []string{"--all", "--ca"}, 2, "name the identities to rotate"},
 		{"unknown identity", []string{"nobody"}, 1, `"nobody" is not an identity`},
 		{"short overlap", []string{"--overlap", "1m", "gateway"}, 1, "at least 1m10s"},
-	}
+	})
+}
+
+// refusal is a command line meshctl refuses, with its exit code and what
+// its output says.
+type refusal struct {
+	name    string
+	args    []string
+	want    int
+	wantOut string
+}
+
+// refusals runs each refusal's args after prefix.
+func refusals(t *testing.T, prefix []string, tests []refusal) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, code := meshctl(t, append([]string{"rotate", "--dir", dir, "--matrix", matrixPath}, tt.args...)...)
+			out, code := meshctl(t, append(prefix, tt.args...)...)
 			if code != tt.want || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("code %d, out %q; want %d and %q", code, out, tt.want, tt.wantOut)
 			}
