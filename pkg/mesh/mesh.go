@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/filewatch"
 	"github.com/hms-svc/hms-svc/internal/keyring"
+	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -130,6 +132,12 @@ func (m *Mesh) loadCredentials() ([]nats.Option, *filewatch.Watch, error) {
 		return nil, nil, err
 	}
 	m.snap.Store(s)
+	if dir := cfg.Credentials.keysDir(); dir != "" {
+		if _, err := os.Stat(pki.PubFile(dir, pki.OperatorName)); err != nil {
+			cfg.Logger.Warn("no operator key: revocations cannot be verified, none is applied (meshctl init makes one)",
+				"identity", cfg.Identity, "missing", pki.PubFile(dir, pki.OperatorName))
+		}
+	}
 	// readSnapshot checked the seed against the key set, which holds both
 	// keys of a rotation under way; the matrix may hold either.
 	if m.signer, err = calltoken.NewSigner(cfg.Identity, s.kp, ownKey{mx, cfg.Identity, s.pub}); err != nil {
