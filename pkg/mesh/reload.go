@@ -41,17 +41,17 @@ func (m *Mesh) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mesh: reloading the credentials of %s: %w", m.cfg.Identity, err)
 	}
+	if err := m.signer.Rotate(s.kp); err != nil {
+		return fmt.Errorf("mesh: reloading the credentials of %s: %w", m.cfg.Identity, err)
+	}
 	m.apply(s)
 	return nil
 }
 
-// apply makes s the Mesh's credentials; reloadMu is held.
+// apply makes s the Mesh's credentials, the signer's key already rotated;
+// reloadMu is held.
 func (m *Mesh) apply(s *snapshot) {
 	old := m.snap.Swap(s)
-	if err := m.signer.Rotate(s.kp); err != nil {
-		// readSnapshot checked the seed is a user NKey.
-		panic(err)
-	}
 	m.mu.Lock()
 	v := m.verifier
 	m.mu.Unlock()
