@@ -4,18 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/hms-svc/hms-svc/internal/natsauth"
 	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
-
-// KeysFileName is the NATS config include meshctl init writes beside the
-// keys, for the configs in deployments/nats.
-const KeysFileName = "nkeys.conf"
 
 func runInit(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("meshctl init", flag.ContinueOnError)
@@ -36,16 +29,7 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mk, err := m.LoadKeys(*dir)
-	if err != nil {
-		return err
-	}
-	keys, err := natsauth.KeysFile(mk, mk.Keys())
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(*dir, KeysFileName)
-	if err := os.WriteFile(path, keys, pki.PublicMode); err != nil {
+	if err := writeKeysConf(*dir, m); err != nil {
 		return err
 	}
 	if len(rep.Created) > 0 {

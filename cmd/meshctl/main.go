@@ -2,6 +2,8 @@
 // configuration, its stores, its readiness, its traces and its audit chain:
 //
 //	meshctl init [--dir .mesh] [--matrix deployments/matrix.yaml] [--san NAME]... [--rotate]
+//	meshctl rotate [--dir .mesh] [--matrix ...] [--wait 3s] [--overlap 2m] IDENTITY... | --all | --ca | --retire-old-ca
+//	meshctl revoke [--dir .mesh] [--matrix ...] [--reason TEXT] IDENTITY | --undo IDENTITY | --list
 //	meshctl nats-config [--dir .mesh] [--matrix ...] [--keys-include PATH] [--host H]
 //	                    [--port 4222] [--route-port 6222] [--http-port P] [--server-name N] [--store-dir D]
 //	                    [--cluster-size N | --cluster-host HOST...] [--cluster-node I | --routes URL,...]

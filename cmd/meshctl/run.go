@@ -15,6 +15,8 @@ const usage = `usage: meshctl <command> [flags]
 
 commands:
   init         create or complete the credentials folder (CA, certificates, NKeys)
+  rotate       replace NKeys, certificates or the CA while the mesh runs
+  revoke       revoke an identity (or --undo, --list): refused everywhere within seconds
   nats-config  print the NATS server config generated from the matrix
   provision    create or update every JetStream store of the mesh (as the provisioner)
   k8s-secrets  print or write the credentials as Kubernetes Secrets, one per identity
@@ -36,6 +38,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "init":
 		err = runInit(args[1:], stdout, stderr)
+	case "rotate":
+		err = runRotate(args[1:], stdout, stderr)
+	case "revoke":
+		err = runRevoke(args[1:], stdout, stderr)
 	case "nats-config":
 		err = runNATSConfig(args[1:], stdout, stderr)
 	case "provision":

@@ -34,6 +34,8 @@ type Metrics struct {
 	breakerChanges *prometheus.CounterVec
 	breakerState   *prometheus.GaugeVec
 
+	revokedCalls *prometheus.CounterVec
+
 	traces  *traceCollector
 	screens *screenCollector
 }
@@ -97,9 +99,17 @@ func New(opts ...Option) (*Metrics, error) {
 	m.breakerState = gauge("breaker_state",
 		"Current circuit breaker state by service: 0 closed, 1 half-open, 2 open.", "service")
 
+	m.revokedCalls = counter("revoked_calls_total",
+		"Calls a booth refused because the caller, or the identity calling for it, is revoked, by that identity.",
+		"identity")
+
 	m.reg.MustRegister(m.traces, m.screens)
 	return m, nil
 }
+
+// RevokedCall counts, in hms_svc_revoked_calls_total{identity}, a call a
+// booth refused because identity is revoked.
+func (m *Metrics) RevokedCall(identity string) { m.revokedCalls.WithLabelValues(identity).Inc() }
 
 // Registry returns the registry the metrics are served from, for a process
 // that adds collectors of its own (such as the Go runtime's).

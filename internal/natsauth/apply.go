@@ -1,6 +1,7 @@
 package natsauth
 
 import (
+	"crypto/tls"
 	"fmt"
 	"path/filepath"
 
@@ -48,12 +49,20 @@ func Apply(opts *server.Options, m *matrix.Matrix, keys map[string]string, files
 	if err != nil {
 		return err
 	}
-	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{
-		CertFile: files.Cert, KeyFile: files.Key, CaFile: files.CA,
-		Verify: true, Timeout: TLSTimeout,
-	})
+	ids := map[string]string{}
+	for _, id := range m.Identities() {
+		ids[keys[id]] = id
+	}
+	_, err = configure(opts, users, ids, files)
+	return err
+}
+
+// configure sets opts up as Apply says, with users (whose keys ids maps to
+// identities), and returns the binder it installed.
+func configure(opts *server.Options, users []*server.NkeyUser, ids map[string]string, files TLSFiles) (*binder, error) {
+	tc, err := serverTLS(files)
 	if err != nil {
-		return fmt.Errorf("natsauth: server TLS: %w", err)
+		return nil, err
 	}
 	opts.TLS, opts.TLSVerify, opts.TLSMap = true, true, false
 	opts.TLSConfig, opts.TLSTimeout = tc, TLSTimeout
@@ -61,13 +70,23 @@ func Apply(opts *server.Options, m *matrix.Matrix, keys map[string]string, files
 	opts.Nkeys = users
 	opts.Users = nil
 	opts.NoAuthUser, opts.Username, opts.Password, opts.Authorization = "", "", "", ""
-	ids := map[string]string{}
-	for _, id := range m.Identities() {
-		ids[keys[id]] = id
-	}
-	opts.CustomClientAuthentication = newBinder(users, ids)
+	b := newBinder(users, ids)
+	opts.CustomClientAuthentication = b
 	// A custom authenticator keeps the server from building its NKey table,
 	// so ask for the nonce the NKey signature covers explicitly.
 	opts.AlwaysEnableNonce = true
-	return nil
+	return b, nil
+}
+
+// serverTLS reads files into the server's TLS config: the trust bundle's
+// CAs sign the client certificates it requires.
+func serverTLS(files TLSFiles) (*tls.Config, error) {
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{
+		CertFile: files.Cert, KeyFile: files.Key, CaFile: files.CA,
+		Verify: true, Timeout: TLSTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsauth: server TLS: %w", err)
+	}
+	return tc, nil
 }

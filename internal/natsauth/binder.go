@@ -2,6 +2,7 @@ package natsauth
 
 import (
 	"encoding/base64"
+	"sync/atomic"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
@@ -12,18 +13,32 @@ import (
 // binder authenticates a client connection by its NKey, exactly as the
 // server does for NKey users (a signature of the server's nonce), and also
 // requires the verified client certificate to name the same identity. The
-// server has already refused any certificate its CA did not sign.
+// server has already refused any certificate its CA did not sign. Its
+// tables can be replaced while the server runs (Live): a reload of the
+// server's options cannot replace the binder itself.
 type binder struct {
+	t atomic.Pointer[binderTables]
+}
+
+type binderTables struct {
 	users    map[string]*server.NkeyUser // by public key
 	identity map[string]string           // public key -> identity
 }
 
 func newBinder(users []*server.NkeyUser, identity map[string]string) *binder {
-	b := &binder{users: map[string]*server.NkeyUser{}, identity: identity}
-	for _, u := range users {
-		b.users[u.Nkey] = u
-	}
+	b := &binder{}
+	b.set(users, identity)
 	return b
+}
+
+// set makes users, with the identities of their keys, the ones accepted
+// from the next connection on.
+func (b *binder) set(users []*server.NkeyUser, identity map[string]string) {
+	t := &binderTables{users: map[string]*server.NkeyUser{}, identity: identity}
+	for _, u := range users {
+		t.users[u.Nkey] = u
+	}
+	b.t.Store(t)
 }
 
 // nkeyRegistrar is implemented by the server's client: it applies an NKey
@@ -35,7 +50,8 @@ type nkeyRegistrar interface {
 // Check implements server.Authentication.
 func (b *binder) Check(c server.ClientAuthentication) bool {
 	o := c.GetOpts()
-	u, ok := b.users[o.Nkey]
+	t := b.t.Load()
+	u, ok := t.users[o.Nkey]
 	if !ok || !validSignature(o.Nkey, o.Sig, c.GetNonce()) {
 		return false
 	}
@@ -44,7 +60,7 @@ func (b *binder) Check(c server.ClientAuthentication) bool {
 		return false
 	}
 	id, err := pki.IdentityOf(st.VerifiedChains[0][0])
-	if err != nil || id != b.identity[o.Nkey] {
+	if err != nil || id != t.identity[o.Nkey] {
 		return false
 	}
 	r, ok := c.(nkeyRegistrar)

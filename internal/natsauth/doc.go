@@ -13,4 +13,7 @@
 // an external server or cluster; a NATS config cannot express that binding,
 // so there the NKey alone is the identity and the certificate only proves
 // membership of the mesh.
+//
+// Live is Apply kept in step with the credentials folder while the
+// embedded server runs: rotated keys and CAs, revoked identities.
 package natsauth

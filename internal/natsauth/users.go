@@ -13,30 +13,46 @@ import (
 // the Permissions of that identity. keys maps identity to public NKey; every
 // identity needs one, and no two may share one.
 func Users(m *matrix.Matrix, keys map[string]string) ([]*server.NkeyUser, error) {
+	multi := make(map[string][]string, len(keys))
+	for id, k := range keys {
+		multi[id] = []string{k}
+	}
+	users, _, err := usersOf(m, multi, nil)
+	return users, err
+}
+
+// usersOf returns an NKey user for every key of every identity of m that is
+// not revoked (two during a rotation, with the same permissions), and the
+// identity of each key, revoked or not. Every identity needs a key, and no
+// two may share one.
+func usersOf(m *matrix.Matrix, keys map[string][]string, revoked map[string]bool) ([]*server.NkeyUser, map[string]string, error) {
 	owner := map[string]string{}
 	var users []*server.NkeyUser
 	for _, id := range m.Identities() {
-		pub, ok := keys[id]
-		if !ok || pub == "" {
-			return nil, fmt.Errorf("natsauth: no public NKey for identity %q (run meshctl init)", id)
+		if len(keys[id]) == 0 {
+			return nil, nil, fmt.Errorf("natsauth: no public NKey for identity %q (run meshctl init)", id)
 		}
-		if !nkeys.IsValidPublicUserKey(pub) {
-			return nil, fmt.Errorf("natsauth: key of %q is not a public user NKey", id)
-		}
-		if other, dup := owner[pub]; dup {
-			return nil, fmt.Errorf("natsauth: identities %q and %q share one NKey", other, id)
-		}
-		owner[pub] = id
 		perms, err := Permissions(m, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		users = append(users, &server.NkeyUser{Nkey: pub, Permissions: perms})
+		for _, pub := range keys[id] {
+			if !nkeys.IsValidPublicUserKey(pub) {
+				return nil, nil, fmt.Errorf("natsauth: key of %q is not a public user NKey", id)
+			}
+			if other, dup := owner[pub]; dup {
+				return nil, nil, fmt.Errorf("natsauth: identities %q and %q share one NKey", other, id)
+			}
+			owner[pub] = id
+			if !revoked[id] {
+				users = append(users, &server.NkeyUser{Nkey: pub, Permissions: perms})
+			}
+		}
 	}
 	for id := range keys {
 		if _, ok := m.Identity(id); !ok {
-			return nil, fmt.Errorf("natsauth: key for %q, which the matrix does not know", id)
+			return nil, nil, fmt.Errorf("natsauth: key for %q, which the matrix does not know", id)
 		}
 	}
-	return users, nil
+	return users, owner, nil
 }

@@ -167,10 +167,10 @@ func WritePair(dir, name string, cert *x509.Certificate, key crypto.Signer) erro
 	if err != nil {
 		return err
 	}
-	if err := writeFile(KeyFile(dir, name), kp, SecretMode); err != nil {
+	if err := WriteFile(KeyFile(dir, name), kp, SecretMode); err != nil {
 		return fmt.Errorf("pki: writing %s key: %w", name, err)
 	}
-	if err := writeFile(CertFile(dir, name), CertPEM(cert), PublicMode); err != nil {
+	if err := WriteFile(CertFile(dir, name), CertPEM(cert), PublicMode); err != nil {
 		return fmt.Errorf("pki: writing %s certificate: %w", name, err)
 	}
 	return nil
@@ -191,6 +191,34 @@ func ReadCert(path string) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("pki: %s: %w", path, err)
 	}
 	return cert, nil
+}
+
+// ReadCerts reads every certificate of a PEM file (a trust bundle).
+func ReadCerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("pki: reading certificates: %w", err)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("pki: %s: %w", path, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("pki: %s holds no PEM certificate", path)
+	}
+	return certs, nil
 }
 
 // ReadKey reads a PEM private key (PKCS#8, EC or PKCS#1).

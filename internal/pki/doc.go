@@ -7,5 +7,11 @@
 // with secrets readable by their owner only, keeps whatever already exists
 // unless asked to rotate, and adds what is missing. A client certificate
 // names its identity twice: in its Common Name and in a URI SAN
-// "spiffe://hms-svc/<identity>", which IdentityOf reads back.
+// "spiffe://hms-svc/<identity>", which IdentityOf reads back. It also
+// makes the operator's NKey, which signs the revocation list.
+//
+// Rotate and RotateCA replace keys and the CA while the mesh runs: each
+// first publishes what will be trusted (new public NKeys in overlap.json, a
+// new CA in the ca.pem trust bundle), waits for the running processes to
+// take it up, then switches to it.
 package pki

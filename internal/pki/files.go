@@ -15,6 +15,9 @@ const (
 	CAName     = "ca"
 	ServerName = "server"
 	RouteName  = "route"
+	// OperatorName is the stem of the operator's NKey ("operator.nk",
+	// "operator.pub"), which signs the revocation list.
+	OperatorName = "operator"
 )
 
 // Permissions of what Init writes: secrets are the owner's alone.
@@ -40,11 +43,11 @@ func PubFile(dir, identity string) string { return filepath.Join(dir, identity+"
 func CAFile(dir string) string { return CertFile(dir, CAName) }
 
 // reservedNames are file stems Init uses for itself; no identity may take them.
-var reservedNames = map[string]bool{CAName: true, ServerName: true, RouteName: true}
+var reservedNames = map[string]bool{CAName: true, ServerName: true, RouteName: true, OperatorName: true, NextCAName: true}
 
-// writeFile writes data to path with mode, atomically: a reader sees the old
+// WriteFile writes data to path with mode, atomically: a reader sees the old
 // file or the new one, never half of it.
-func writeFile(path string, data []byte, mode fs.FileMode) error {
+func WriteFile(path string, data []byte, mode fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err

@@ -16,7 +16,9 @@ type Options struct {
 	// SANs are extra host names or IP addresses for the server and route
 	// certificates, besides localhost, 127.0.0.1 and ::1.
 	SANs []string
-	// Rotate replaces every key and certificate, the CA's included.
+	// Rotate replaces every key and certificate, the CA's included (not
+	// the operator's NKey, which signs the revocation list). It is for a
+	// mesh that is stopped; Rotate and RotateCA replace them while it runs.
 	Rotate bool
 }
 
@@ -58,23 +60,35 @@ func Init(dir string, identities []string, opts Options) (*Report, error) {
 	if err := in.ca(); err != nil {
 		return nil, err
 	}
-	if err := in.leaf(ServerName, CertSpec{CommonName: "hms-svc server", DNSNames: dns, IPs: ips, Usage: ServerAuth}); err != nil {
-		return nil, err
-	}
-	route := CertSpec{CommonName: "hms-svc route", URIs: []*url.URL{RouteURI}, DNSNames: dns, IPs: ips, Usage: ServerAuth | ClientAuth}
-	if err := in.leaf(RouteName, route); err != nil {
-		return nil, err
+	for _, name := range []string{ServerName, RouteName} {
+		if err := in.leaf(name, leafSpec(name, dns, ips)); err != nil {
+			return nil, err
+		}
 	}
 	for _, id := range identities {
-		spec := CertSpec{CommonName: id, URIs: []*url.URL{IdentityURI(id)}, Usage: ClientAuth}
-		if err := in.leaf(id, spec); err != nil {
+		if err := in.leaf(id, leafSpec(id, nil, nil)); err != nil {
 			return nil, err
 		}
 		if err := in.nkey(id); err != nil {
 			return nil, err
 		}
 	}
+	if err := in.operator(); err != nil {
+		return nil, err
+	}
 	return in.rep, nil
+}
+
+// leafSpec describes the certificate of name: the server's and the route's
+// with the host names and addresses given, an identity's naming it.
+func leafSpec(name string, dns []string, ips []net.IP) CertSpec {
+	switch name {
+	case ServerName:
+		return CertSpec{CommonName: "hms-svc server", DNSNames: dns, IPs: ips, Usage: ServerAuth}
+	case RouteName:
+		return CertSpec{CommonName: "hms-svc route", URIs: []*url.URL{RouteURI}, DNSNames: dns, IPs: ips, Usage: ServerAuth | ClientAuth}
+	}
+	return CertSpec{CommonName: name, URIs: []*url.URL{IdentityURI(name)}, Usage: ClientAuth}
 }
 
 // serverNames splits SANs into host names and IP addresses, loopback first.

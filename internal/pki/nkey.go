@@ -16,14 +16,7 @@ func writeNKey(dir, identity string) error {
 	if err != nil {
 		return fmt.Errorf("pki: NKey for %s: %w", identity, err)
 	}
-	seed, err := kp.Seed()
-	if err != nil {
-		return fmt.Errorf("pki: NKey for %s: %w", identity, err)
-	}
-	if err := writeFile(SeedFile(dir, identity), append(seed, '\n'), SecretMode); err != nil {
-		return fmt.Errorf("pki: writing NKey seed of %s: %w", identity, err)
-	}
-	return writePub(dir, identity, kp)
+	return writeSeed(dir, identity, kp)
 }
 
 func writePub(dir, identity string, kp nkeys.KeyPair) error {
@@ -31,7 +24,7 @@ func writePub(dir, identity string, kp nkeys.KeyPair) error {
 	if err != nil {
 		return fmt.Errorf("pki: NKey for %s: %w", identity, err)
 	}
-	if err := writeFile(PubFile(dir, identity), []byte(pub+"\n"), PublicMode); err != nil {
+	if err := WriteFile(PubFile(dir, identity), []byte(pub+"\n"), PublicMode); err != nil {
 		return fmt.Errorf("pki: writing public NKey of %s: %w", identity, err)
 	}
 	return nil

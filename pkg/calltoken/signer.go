@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -53,10 +54,16 @@ func WithClock(now func() time.Time) SignerOption {
 // It is safe for concurrent use.
 type Signer struct {
 	identity string
-	issuer   string
-	key      ed25519.PrivateKey
 	policy   Policy
 	opts     signerOptions
+	cur      atomic.Pointer[signingState] // replaced by Rotate
+}
+
+// signingState is a signer's key and the tokens made with it: a rotation
+// replaces both at once, so no token of the old key is handed out after it.
+type signingState struct {
+	issuer string
+	key    ed25519.PrivateKey
 
 	mu     sync.RWMutex
 	tokens map[tokenFor]signedToken
@@ -91,9 +98,36 @@ func NewSigner(identity string, kp nkeys.KeyPair, policy Policy, opts ...SignerO
 	if want, ok := policy.PublicKey(identity); ok && want != pub {
 		return nil, fmt.Errorf("%w: the NKey given for %s is not the key the matrix has for it", ErrBadOption, identity)
 	}
-	return &Signer{identity: identity, issuer: pub, key: key, policy: policy, opts: o,
-		tokens: map[tokenFor]signedToken{}}, nil
+	s := &Signer{identity: identity, policy: policy, opts: o}
+	s.cur.Store(newSigningState(key, pub))
+	return s, nil
 }
+
+func newSigningState(key ed25519.PrivateKey, pub string) *signingState {
+	return &signingState{issuer: pub, key: key, tokens: map[tokenFor]signedToken{}}
+}
+
+// Rotate makes the signer sign with kp from now on: the tokens it made with
+// its previous key are no longer handed out. Booths must accept kp's public
+// key before its first token arrives (a rotation publishes the new public
+// key first, then the new seed).
+func (s *Signer) Rotate(kp nkeys.KeyPair) error {
+	if kp == nil {
+		return fmt.Errorf("%w: rotating the signer of %s to a nil NKey", ErrBadOption, s.identity)
+	}
+	key, pub, err := signingKey(kp)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrBadOption, s.identity, err)
+	}
+	if s.cur.Load().issuer != pub {
+		s.cur.Store(newSigningState(key, pub))
+	}
+	return nil
+}
+
+// Issuer returns the public NKey the signer signs with now (its tokens'
+// iss).
+func (s *Signer) Issuer() string { return s.cur.Load().issuer }
 
 // Identity returns the identity the signer signs as.
 func (s *Signer) Identity() string { return s.identity }
@@ -121,27 +155,28 @@ func (s *Signer) token(ctx context.Context, service, path string) (signedToken, 
 	}
 	k := tokenFor{subject, service}
 	now := s.opts.now()
-	s.mu.RLock()
-	t, ok := s.tokens[k]
-	s.mu.RUnlock()
+	st := s.cur.Load()
+	st.mu.RLock()
+	t, ok := st.tokens[k]
+	st.mu.RUnlock()
 	if ok && now.Before(t.refresh) {
 		return t, subject, nil
 	}
-	raw, err := s.sign(subject, service, now)
+	raw, err := s.sign(st, subject, service, now)
 	if err != nil {
 		return signedToken{}, "", err
 	}
 	t = signedToken{raw: raw, header: "Bearer " + raw, refresh: now.Add(s.opts.ttl - RefreshBefore)}
-	s.mu.Lock()
-	s.tokens[k] = t
-	s.mu.Unlock()
+	st.mu.Lock()
+	st.tokens[k] = t
+	st.mu.Unlock()
 	return t, subject, nil
 }
 
-func (s *Signer) sign(subject, service string, now time.Time) (string, error) {
+func (s *Signer) sign(st *signingState, subject, service string, now time.Time) (string, error) {
 	c := &Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    s.issuer,
+			Issuer:    st.issuer,
 			Subject:   subject,
 			Audience:  jwt.ClaimStrings{service},
 			ExpiresAt: jwt.NewNumericDate(now.Add(s.opts.ttl)),
@@ -153,7 +188,7 @@ func (s *Signer) sign(subject, service string, now time.Time) (string, error) {
 	if subject != s.identity {
 		c.Act = &Actor{Sub: s.identity}
 	}
-	raw, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(s.key)
+	raw, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(st.key)
 	if err != nil {
 		return "", rpc.Errorf(rpc.CodeInternal, "signing the call token of %s: %v", s.identity, err)
 	}

@@ -2,7 +2,6 @@ package calltoken
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 type verifierOptions struct {
 	leeway     time.Duration
 	maxEntries int
+	keys       *KeySet
 }
 
 // VerifierOption configures a Verifier.
@@ -35,6 +35,19 @@ func WithLeeway(d time.Duration) VerifierOption {
 	}
 }
 
+// WithKeySet makes the verifier take each identity's keys, and the
+// revoked identities, from ks instead of the policy's one key per identity;
+// SetKeySet replaces it later.
+func WithKeySet(ks *KeySet) VerifierOption {
+	return func(o *verifierOptions) error {
+		if ks == nil {
+			return fmt.Errorf("%w: nil key set", ErrBadOption)
+		}
+		o.keys = ks
+		return nil
+	}
+}
+
 // Verifier checks the call tokens a booth receives. It caches each
 // verified token until it expires, so a token reused by its caller costs a
 // map lookup and the per-call checks. It is safe for concurrent use.
@@ -44,9 +57,15 @@ type Verifier struct {
 	opts    verifierOptions
 	parser  *jwt.Parser
 
-	cache   sync.Map // raw token -> *verifiedToken
+	keySet  atomic.Pointer[KeySet] // nil: the policy's keys, nobody revoked
+	cache   atomic.Pointer[tokenCache]
+	decoded sync.Map // public NKey -> ed25519.PublicKey
+}
+
+// tokenCache holds the verified tokens; SetKeySet starts a new one.
+type tokenCache struct {
+	m       sync.Map // raw token -> *verifiedToken
 	entries atomic.Int64
-	keys    sync.Map // public NKey -> ed25519.PublicKey
 }
 
 type verifiedToken struct {
@@ -66,6 +85,10 @@ func NewVerifier(service string, policy Policy, opts ...VerifierOption) (*Verifi
 		}
 	}
 	v := &Verifier{service: service, policy: policy, opts: o}
+	v.cache.Store(&tokenCache{})
+	if o.keys != nil {
+		v.keySet.Store(o.keys)
+	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithExpirationRequired(),
@@ -74,6 +97,14 @@ func NewVerifier(service string, policy Policy, opts ...VerifierOption) (*Verifi
 		jwt.WithAudience(service),
 	)
 	return v, nil
+}
+
+// SetKeySet makes ks the keys and revocations the verifier checks from the
+// next call on. Tokens it verified before are verified again, so one signed
+// by a key ks no longer holds is refused at once.
+func (v *Verifier) SetKeySet(ks *KeySet) {
+	v.keySet.Store(ks)
+	v.cache.Store(&tokenCache{})
 }
 
 // Verify checks the Authorization header value of a call to path, and the
@@ -89,6 +120,15 @@ func (v *Verifier) Verify(authorization, path, caller string) (Principal, error)
 	c, err := v.claims(raw)
 	if err != nil {
 		return Principal{}, err
+	}
+	if ks := v.keySet.Load(); ks != nil && len(ks.Revoked) > 0 {
+		// Checked on every call, cached token or not: a revocation takes
+		// effect on the next call.
+		for _, id := range []string{c.Subject, c.signer()} {
+			if ks.Revoked[id] {
+				return Principal{}, rpc.Errorf(rpc.CodeUnauthenticated, "%s: unauthenticated call: %w", v.service, &RevokedError{Identity: id})
+			}
+		}
 	}
 	if caller != "" && caller != c.Subject {
 		return Principal{}, v.unauthenticated("the %s header names %s but the token was issued to %s", rpc.HeaderCaller, clipName(caller), c.Subject)
@@ -112,13 +152,15 @@ func (v *Verifier) Verify(authorization, path, caller string) (Principal, error)
 
 // claims returns the verified claims of raw, from the cache when it can.
 func (v *Verifier) claims(raw string) (*Claims, error) {
-	if e, ok := v.cache.Load(raw); ok {
+	cache := v.cache.Load()
+	if e, ok := cache.m.Load(raw); ok {
 		vt := e.(*verifiedToken)
 		if time.Now().Before(vt.expires) {
 			return vt.claims, nil
 		}
-		v.cache.Delete(raw)
-		v.entries.Add(-1)
+		if _, loaded := cache.m.LoadAndDelete(raw); loaded {
+			cache.entries.Add(-1)
+		}
 	}
 	if len(raw) > MaxLen {
 		return nil, v.unauthenticated("token longer than %d bytes", MaxLen)
@@ -138,12 +180,13 @@ func (v *Verifier) claims(raw string) (*Claims, error) {
 	case c.ExpiresAt.Sub(now) > MaxTTL+v.opts.leeway:
 		return nil, v.unauthenticated("token lives longer than %v", MaxTTL)
 	}
-	v.remember(raw, &verifiedToken{claims: c, expires: c.ExpiresAt.Add(v.opts.leeway)})
+	v.remember(cache, raw, &verifiedToken{claims: c, expires: c.ExpiresAt.Add(v.opts.leeway)})
 	return c, nil
 }
 
-// keyFor returns the key a token must be signed with: the public NKey the
-// policy gives the signer (the actor, else the subject), which iss must name.
+// keyFor returns the key a token must be signed with: a public NKey of the
+// signer (the actor, else the subject) — the policy's, or one of the key
+// set's — which iss must name.
 func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	c, ok := t.Claims.(*Claims)
 	if !ok {
@@ -153,43 +196,53 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	if signer == "" {
 		return nil, keyErrorf("token names no signer")
 	}
-	pub, ok := v.policy.PublicKey(signer)
-	if !ok {
-		return nil, keyErrorf("the matrix has no key for %s", clipName(signer))
+	pub := c.Issuer
+	if ks := v.keySet.Load(); ks != nil {
+		if len(ks.Keys[signer]) == 0 {
+			return nil, keyErrorf("the matrix has no key for %s", clipName(signer))
+		}
+		if !ks.accepts(signer, pub) {
+			return nil, keyErrorf("iss is not a key of %s", clipName(signer))
+		}
+	} else {
+		want, ok := v.policy.PublicKey(signer)
+		if !ok {
+			return nil, keyErrorf("the matrix has no key for %s", clipName(signer))
+		}
+		if pub != want {
+			return nil, keyErrorf("iss is not the key of %s", clipName(signer))
+		}
 	}
-	if c.Issuer != pub {
-		return nil, keyErrorf("iss is not the key of %s", clipName(signer))
-	}
-	if k, ok := v.keys.Load(pub); ok {
+	if k, ok := v.decoded.Load(pub); ok {
 		return k, nil
 	}
 	k, err := verifyingKey(pub)
 	if err != nil {
 		return nil, keyErrorf("the matrix's key for %s: %v", signer, err)
 	}
-	v.keys.Store(pub, k)
+	v.decoded.Store(pub, k)
 	return k, nil
 }
 
 // remember caches a verified token; when the cache is full it first drops
 // the expired entries, and caches nothing if that frees no room.
-func (v *Verifier) remember(raw string, vt *verifiedToken) {
-	if v.entries.Load() >= int64(v.opts.maxEntries) {
+func (v *Verifier) remember(c *tokenCache, raw string, vt *verifiedToken) {
+	if c.entries.Load() >= int64(v.opts.maxEntries) {
 		now := time.Now()
-		v.cache.Range(func(k, e any) bool {
+		c.m.Range(func(k, e any) bool {
 			if !now.Before(e.(*verifiedToken).expires) {
-				if _, loaded := v.cache.LoadAndDelete(k); loaded {
-					v.entries.Add(-1)
+				if _, loaded := c.m.LoadAndDelete(k); loaded {
+					c.entries.Add(-1)
 				}
 			}
 			return true
 		})
-		if v.entries.Load() >= int64(v.opts.maxEntries) {
+		if c.entries.Load() >= int64(v.opts.maxEntries) {
 			return
 		}
 	}
-	if _, loaded := v.cache.LoadOrStore(raw, vt); !loaded {
-		v.entries.Add(1)
+	if _, loaded := c.m.LoadOrStore(raw, vt); !loaded {
+		c.entries.Add(1)
 	}
 }
 
@@ -228,44 +281,4 @@ func bearer(h string) (string, bool) {
 	}
 	tok = strings.TrimSpace(tok)
 	return tok, tok != ""
-}
-
-// tokenProblem says what is wrong with a token in words of our own, so no
-// error echoes what the caller sent.
-func tokenProblem(err error) string {
-	switch {
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return "malformed token"
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		if strings.Contains(err.Error(), "signing method") {
-			return "token not signed with EdDSA"
-		}
-		return "token signature does not verify"
-	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		var ke *keyError
-		if errors.As(err, &ke) {
-			return "token cannot be verified: " + ke.msg
-		}
-		return "token cannot be verified"
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return "token has no exp"
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return "token expired"
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return "token not valid yet (nbf)"
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return "token issued in the future (iat)"
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return "token audience is another service"
-	}
-	return "token not valid"
-}
-
-// keyError says why no key could be found for a token, in our words.
-type keyError struct{ msg string }
-
-func (e *keyError) Error() string { return e.msg }
-
-func keyErrorf(format string, args ...any) error {
-	return &keyError{msg: fmt.Sprintf(format, args...)}
 }

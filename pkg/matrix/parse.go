@@ -18,7 +18,7 @@ import (
 const Version = 1
 
 // reservedIdentities are names the credentials folder uses for its own files.
-var reservedIdentities = map[string]bool{"ca": true, "server": true, "route": true}
+var reservedIdentities = map[string]bool{"ca": true, "server": true, "route": true, "operator": true, "ca-next": true}
 
 type fileMatrix struct {
 	Version    int                      `yaml:"version"`

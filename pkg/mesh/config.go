@@ -59,6 +59,10 @@ type Config struct {
 	// ConnectTimeout bounds connecting; DrainTimeout each booth's drain at
 	// Close; FlushTimeout the wait for the last trace events.
 	ConnectTimeout, DrainTimeout, FlushTimeout time.Duration
+	// ReloadInterval is how often the credential files are checked for a
+	// change, which the Mesh then reloads (see Reload):
+	// DefaultReloadInterval; negative never checks.
+	ReloadInterval time.Duration
 	// NATSOptions are added to the connection's options (after the mesh's
 	// own, so a nats.Name here wins).
 	NATSOptions []nats.Option
@@ -127,6 +131,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FlushTimeout == 0 {
 		c.FlushTimeout = DefaultFlushTimeout
+	}
+	if c.ReloadInterval == 0 {
+		c.ReloadInterval = DefaultReloadInterval
 	}
 }
 

@@ -56,10 +56,7 @@ func (c Credentials) secret(inline []byte, path, name, what, env string) ([]byte
 	if len(inline) > 0 {
 		return inline, what, nil
 	}
-	if path == "" && c.Dir != "" {
-		path = c.Dir + string(os.PathSeparator) + name
-	}
-	if path == "" {
+	if path = c.path(path, name); path == "" {
 		return nil, "", fmt.Errorf("%w: %s: set %s or the credentials folder (HMS_MESH_DIR)", ErrNoCredentials, what, env)
 	}
 	data, err := os.ReadFile(path)
@@ -72,7 +69,38 @@ func (c Credentials) secret(inline []byte, path, name, what, env string) ([]byte
 	return data, path, nil
 }
 
-// caPool returns the mesh CA as the only trusted root.
+// path returns the file a secret is read from: path, else name in Dir, or
+// "" when neither is set.
+func (c Credentials) path(path, name string) string {
+	if path == "" && c.Dir != "" {
+		path = c.Dir + string(os.PathSeparator) + name
+	}
+	return path
+}
+
+// files returns the files identity's secrets are read from (none for a
+// secret given as bytes), the server's too when server is set: those a
+// reload watches.
+func (c Credentials) files(identity string, server bool) []string {
+	var out []string
+	add := func(inline []byte, path, name string) {
+		if p := c.path(path, name); len(inline) == 0 && p != "" {
+			out = append(out, p)
+		}
+	}
+	add(c.CAPEM, c.CAFile, pki.CAName+".pem")
+	add(c.CertPEM, c.CertFile, identity+".pem")
+	add(c.KeyPEM, c.KeyFile, identity+"-key.pem")
+	add(c.NKeySeed, c.NKeyFile, identity+".nk")
+	if server {
+		add(nil, "", pki.ServerName+".pem")
+		add(nil, "", pki.ServerName+"-key.pem")
+	}
+	return out
+}
+
+// caPool returns the mesh's trust bundle (ca.pem: the CA, and during a CA
+// rotation the other one too) as the only trusted roots.
 func (c Credentials) caPool() (*x509.CertPool, error) {
 	data, src, err := c.secret(c.CAPEM, c.CAFile, pki.CAName+".pem", "mesh CA", "HMS_CA_FILE")
 	if err != nil {

@@ -12,4 +12,8 @@
 // and credentials from a `meshctl init` folder, from files anywhere, or
 // from PEM bytes. A missing or bad input is an error that names it; there
 // is no anonymous fallback, only InsecureNoCredentials for tests.
+//
+// Credentials change without a restart: a Mesh checks its files every
+// second and reloads what `meshctl rotate` and `meshctl revoke` write (or
+// Reload does it at once), keeping its live connection.
 package mesh

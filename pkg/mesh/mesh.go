@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hms-svc/hms-svc/internal/filewatch"
+	"github.com/hms-svc/hms-svc/internal/keyring"
+	"github.com/hms-svc/hms-svc/internal/pki"
 	"github.com/hms-svc/hms-svc/pkg/calltoken"
 	"github.com/hms-svc/hms-svc/pkg/matrix"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
@@ -31,6 +36,18 @@ type Mesh struct {
 	pub      *trace.Publisher
 	client   *rpc.Client
 	closed   chan struct{} // closed when nc is closed
+
+	// The credentials, reloaded (reload.go) and presented at each NATS
+	// handshake (handshake.go); unused with InsecureNoCredentials.
+	keyring   *keyring.Reader
+	snap      atomic.Pointer[snapshot] // the last reload's
+	handshake atomic.Pointer[snapshot] // the one the connection presents
+	conn      atomic.Pointer[nats.Conn]
+	serving   atomic.Bool // ServerTLSConfig was asked for
+	reloadMu  sync.Mutex  // one reload at a time; taken before mu
+	revoked   *revokedCalls
+	stopWatch context.CancelFunc // nil when no watch runs
+	watchDone chan struct{}
 
 	mu        sync.Mutex
 	booths    []*rpc.Booth
@@ -56,14 +73,16 @@ func Connect(ctx context.Context, cfg Config) (_ *Mesh, err error) {
 	}
 	m := &Mesh{cfg: cfg, closed: make(chan struct{}), closeDone: make(chan struct{})}
 	var auth []nats.Option
+	var w *filewatch.Watch
 	if !cfg.InsecureNoCredentials {
-		if auth, err = m.loadCredentials(); err != nil {
+		if auth, w, err = m.loadCredentials(); err != nil {
 			return nil, err
 		}
 	}
 	if m.nc, err = m.connect(ctx, auth); err != nil {
 		return nil, err
 	}
+	m.conn.Store(m.nc)
 	defer func() {
 		if err != nil {
 			m.nc.Close()
@@ -80,39 +99,65 @@ func Connect(ctx context.Context, cfg Config) (_ *Mesh, err error) {
 		_ = m.pub.Close(context.Background())
 		return nil, err
 	}
+	if w != nil && cfg.ReloadInterval > 0 {
+		m.startWatch(w)
+	}
 	return m, nil
 }
 
-// loadCredentials reads the matrix, the signer's NKey and the connection's
-// TLS and NKey options.
-func (m *Mesh) loadCredentials() ([]nats.Option, error) {
+// loadCredentials reads the matrix, the identity's credentials and the
+// folder's keys, makes the signer and returns the connection's TLS and NKey
+// options and the watch of the files read.
+func (m *Mesh) loadCredentials() ([]nats.Option, *filewatch.Watch, error) {
 	cfg := m.cfg
 	mx := cfg.Matrix
 	var err error
 	if mx == nil {
 		if mx, err = cfg.Credentials.LoadMatrix(cfg.MatrixFile); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if _, ok := mx.Identity(cfg.Identity); !ok {
-		return nil, fmt.Errorf("%w: identity %q is not in the matrix", ErrConfig, cfg.Identity)
+		return nil, nil, fmt.Errorf("%w: identity %q is not in the matrix", ErrConfig, cfg.Identity)
 	}
 	if _, ok := mx.PublicKey(cfg.Identity); !ok {
-		return nil, fmt.Errorf("%w: the matrix has no public NKey for %s: set Credentials.KeysDir (%s) or Dir", ErrNoCredentials, cfg.Identity, EnvKeysDir)
-	}
-	opts, err := cfg.Credentials.NATSOptions(cfg.Identity)
-	if err != nil {
-		return nil, err
-	}
-	kp, err := cfg.Credentials.KeyPair(cfg.Identity)
-	if err != nil {
-		return nil, err
-	}
-	if m.signer, err = calltoken.NewSigner(cfg.Identity, kp, mx); err != nil {
-		return nil, fmt.Errorf("mesh: %w", err)
+		return nil, nil, fmt.Errorf("%w: the matrix has no public NKey for %s: set Credentials.KeysDir (%s) or Dir", ErrNoCredentials, cfg.Identity, EnvKeysDir)
 	}
 	m.matrix = mx
-	return opts, nil
+	m.keyring = keyring.NewReader(cfg.Credentials.keysDir(), mx)
+	m.revoked = &revokedCalls{m: m, logged: map[string]time.Time{}, since: map[string]int{}}
+	w := filewatch.New(m.watchFiles) // before reading, so a change meanwhile is seen
+	s, err := m.readSnapshot()
+	if err != nil {
+		return nil, nil, err
+	}
+	m.snap.Store(s)
+	if dir := cfg.Credentials.keysDir(); dir != "" {
+		if _, err := os.Stat(pki.PubFile(dir, pki.OperatorName)); err != nil {
+			cfg.Logger.Warn("no operator key: revocations cannot be verified, none is applied (meshctl init makes one)",
+				"identity", cfg.Identity, "missing", pki.PubFile(dir, pki.OperatorName))
+		}
+	}
+	// readSnapshot checked the seed against the key set, which holds both
+	// keys of a rotation under way; the matrix may hold either.
+	if m.signer, err = calltoken.NewSigner(cfg.Identity, s.kp, ownKey{mx, cfg.Identity, s.pub}); err != nil {
+		return nil, nil, fmt.Errorf("mesh: %w", err)
+	}
+	return m.natsCredentials(s), w, nil
+}
+
+// ownKey is a policy that gives identity the key pub.
+type ownKey struct {
+	calltoken.Policy
+	identity, pub string
+}
+
+// PublicKey implements calltoken.Policy.
+func (p ownKey) PublicKey(identity string) (string, bool) {
+	if identity == p.identity {
+		return p.pub, true
+	}
+	return p.Policy.PublicKey(identity)
 }
 
 // connect opens the NATS connection: reconnecting forever, its losses and
@@ -192,6 +237,10 @@ func (m *Mesh) Close(ctx context.Context) error {
 	m.closing = true
 	booths := m.booths
 	m.mu.Unlock()
+	if m.stopWatch != nil {
+		m.stopWatch()
+		<-m.watchDone
+	}
 
 	errs := make([]error, len(booths))
 	var wg sync.WaitGroup

@@ -20,9 +20,9 @@ import (
 // attempt refused for want of a token is traced and counted too.
 //
 // A booth's request: recovery -> deadline (both pkg/rpc's) -> metrics ->
-// tracing (a server span) -> the call token check -> the program's own
-// middlewares -> exactly-once deduplication (pkg/rpc's, NotIdempotent
-// endpoints) -> the handler. Metrics and tracing are outside the check so a
+// tracing (a server span) -> the call token check (a refusal of a revoked
+// identity counted) -> the program's own middlewares -> exactly-once
+// deduplication (pkg/rpc's, NotIdempotent endpoints) -> the handler. Metrics and tracing are outside the check so a
 // refused call is counted and traced; the deduplication is inside it so a
 // refused call leaves no dedup entry.
 
@@ -75,7 +75,7 @@ func (m *Mesh) NewBooth(cfg rpc.BoothConfig, opts ...rpc.BoothOption) (*rpc.Boot
 		if err != nil {
 			return nil, err
 		}
-		mw = append(mw, v.Middleware())
+		mw = append(mw, m.revoked.middleware(v.Middleware()))
 	}
 	cfg.Metadata = maps.Clone(cfg.Metadata)
 	if cfg.Metadata == nil {
@@ -98,12 +98,15 @@ func (m *Mesh) NewBooth(cfg rpc.BoothConfig, opts ...rpc.BoothOption) (*rpc.Boot
 	return b, nil
 }
 
-// boothVerifier returns the verifier of the identity's booths, made once.
+// boothVerifier returns the verifier of the identity's booths, made once
+// with the key set of the last reload (which then keeps it current).
 func (m *Mesh) boothVerifier() (*calltoken.Verifier, error) {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.verifier == nil {
-		v, err := calltoken.NewVerifier(m.cfg.Identity, m.matrix)
+		v, err := calltoken.NewVerifier(m.cfg.Identity, m.matrix, calltoken.WithKeySet(m.snap.Load().keys))
 		if err != nil {
 			return nil, fmt.Errorf("mesh: call verifier of %s: %w", m.cfg.Identity, err)
 		}

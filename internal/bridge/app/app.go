@@ -22,8 +22,12 @@ type App struct {
 	addr    net.Addr
 	natsURL string
 	embed   *server.Server // nil with an external NATS
-	member  *mesh.Mesh
-	served  chan error // Serve's result
+	// stopFollow ends the embedded server's watch of the credentials
+	// folder, and followed is closed when it has ended.
+	stopFollow context.CancelFunc
+	followed   chan struct{}
+	member     *mesh.Mesh
+	served     chan error // Serve's result
 	// monitorAddr and healthAddr are the monitoring and the health
 	// listeners' addresses, nil without --monitor-listen or --health-listen;
 	// sides holds the results of their Serve calls.
@@ -65,6 +69,12 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 	})
 	if err != nil {
 		return nil, noCredentials(cfg.MeshDir, err)
+	}
+	if !cfg.InsecureH2C {
+		// Served from the Mesh's credentials, so a rotation reaches it.
+		if bcfg.TLS, err = a.member.ServerTLSConfig(); err != nil {
+			return nil, noCredentials(cfg.MeshDir, err)
+		}
 	}
 	if err := a.provisionStores(ctx, cfg, creds.matrix); err != nil {
 		return nil, err
@@ -120,7 +130,10 @@ func (a *App) serveSide(ctx context.Context, flag, addr string, serve func(conte
 
 // startEmbedded runs the embedded NATS server with the mesh's
 // authorization: TLS with client certificates from the mesh CA, one NKey
-// user per identity of the matrix with its permissions, nobody else.
+// user per identity of the matrix with its permissions, nobody else. It
+// follows the credentials folder until the bridge stops: rotated keys and
+// CAs are taken up, revoked identities refused and their connections
+// closed.
 func (a *App) startEmbedded(cfg Config, creds *credentials) error {
 	host, port, err := splitHostPort(cfg.NATSListen)
 	if err != nil {
@@ -129,17 +142,20 @@ func (a *App) startEmbedded(cfg Config, creds *credentials) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
-	m := creds.matrix
+	live := natsauth.NewLive(creds.matrix, cfg.MeshDir, cfg.Logger)
 	a.embed, err = embednats.Start(embednats.Config{
-		Host: host, Port: port, StoreDir: cfg.DataDir, ServerName: "broker-bridge",
-		Tune: func(o *server.Options) error {
-			return natsauth.Apply(o, m, m.Keys(), natsauth.ServerFiles(cfg.MeshDir))
-		},
+		Host: host, Port: port, StoreDir: cfg.DataDir, ServerName: "broker-bridge", Tune: live.Tune,
 	})
 	if err != nil {
 		return err
 	}
 	a.natsURL = a.embed.ClientURL()
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopFollow, a.followed = cancel, make(chan struct{})
+	go func() {
+		defer close(a.followed)
+		live.Watch(ctx, a.embed, mesh.DefaultReloadInterval)
+	}()
 	return nil
 }
 
@@ -178,6 +194,10 @@ func (a *App) stopNATS() error {
 	var err error
 	if a.member != nil {
 		err = a.member.Close(context.Background())
+	}
+	if a.stopFollow != nil {
+		a.stopFollow()
+		<-a.followed
 	}
 	if a.embed != nil {
 		a.embed.Shutdown()
