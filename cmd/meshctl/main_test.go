@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hms-svc/hms-svc/pkg/matrix"
 )
 
 const matrixPath = "../../deployments/matrix.yaml"
@@ -82,8 +84,12 @@ func TestNATSConfigPrintsAConfigTheServerTakes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("nats-config: %d %s", code, conf)
 	}
-	if opts := serverOptions(t, conf); len(opts.Nkeys) != 7 {
-		t.Errorf("config has %d NKey users, want 7", len(opts.Nkeys))
+	m, err := matrix.Load(matrixPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts, want := serverOptions(t, conf), len(m.Identities()); len(opts.Nkeys) != want {
+		t.Errorf("config has %d NKey users, want one per identity of the matrix: %d", len(opts.Nkeys), want)
 	}
 }
 

@@ -15,6 +15,16 @@ import (
 // identity can read another's replies.
 func InboxPrefix(identity string) string { return "_INBOX." + identity }
 
+// DiscoverySubjects are what an operator granted discovery may publish:
+// the NATS micro discovery requests, to every service or to one
+// ("$SRV.INFO.fee-calc") or one instance. The booths answer them on the
+// operator's inbox, which only it may read.
+var DiscoverySubjects = []string{
+	"$SRV.PING", "$SRV.PING.>",
+	"$SRV.INFO", "$SRV.INFO.>",
+	"$SRV.STATS", "$SRV.STATS.>",
+}
+
 // DeniedJetStream lists the JetStream API no identity may call: purging or
 // deleting a stream, or deleting a message from one.
 var DeniedJetStream = []string{
@@ -30,8 +40,9 @@ var DeniedJetStream = []string{
 //   - publish: the request subject of every call the matrix grants it (a
 //     bridge also those of the identities it acts for), "svc.trace.<identity>"
 //     (a bridge also the trace subjects of those it acts for),
-//     "$SRV.>" for a bridge (discovery), and the JetStream API and data
-//     subjects of its grants; never the DeniedJetStream API;
+//     "$SRV.>" for a bridge (discovery), the DiscoverySubjects for an
+//     operator granted discovery, and the JetStream API and data subjects
+//     of its grants; never the DeniedJetStream API;
 //   - a booth answers requests through allow_responses (one reply each).
 func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error) {
 	id, ok := m.Identity(identity)
@@ -61,6 +72,9 @@ func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error)
 	}
 	if id.Kind == matrix.KindBridge {
 		pub = append(pub, "$SRV.>")
+	}
+	if id.Discovery {
+		pub = append(pub, DiscoverySubjects...)
 	}
 	pub = append(pub, jetStreamSubjects(id.JetStream)...)
 	p := &server.Permissions{

@@ -31,6 +31,7 @@ type fileIdentity struct {
 	ActsFor   []string            `yaml:"acts_for"`
 	JetStream []fileGrant         `yaml:"jetstream"`
 	NKey      string              `yaml:"nkey"`
+	Discovery bool                `yaml:"discovery"`
 }
 
 type fileGrant struct {
@@ -138,6 +139,10 @@ func parseIdentity(name string, fi *fileIdentity) (*Identity, error) {
 		}
 		id.JetStream = append(id.JetStream, g)
 	}
+	if fi.Discovery && fi.Kind != KindOperator {
+		return nil, fmt.Errorf("discovery is only for kind operator (a bridge always discovers, a %s never needs to)", fi.Kind)
+	}
+	id.Discovery = fi.Discovery
 	if fi.NKey != "" && !nkeys.IsValidPublicUserKey(fi.NKey) {
 		return nil, errors.New("nkey is not a public user NKey (U...)")
 	}
