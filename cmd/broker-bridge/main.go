@@ -74,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, error) {
 	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", app.DefaultTraceReplicas, "replicas of the SVC_TRACE stream: 1 on one server, 3 on a cluster")
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")
 	fs.Int64Var(&cfg.TraceMaxBytes, "trace-max-bytes", app.DefaultTraceMaxBytes, "most bytes SVC_TRACE keeps; the oldest events go first")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "also send every trace span over OTLP/HTTP to this receiver (Jaeger, Tempo, an OpenTelemetry Collector), e.g. http://127.0.0.1:4318; off when empty")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

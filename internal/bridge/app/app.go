@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -28,6 +29,8 @@ type App struct {
 	// ServeMonitor's result; nil without --monitor-listen.
 	monitorAddr net.Addr
 	monitored   chan error
+	// exported is the OTLP exporter's result; nil without --otlp-endpoint.
+	exported chan error
 }
 
 // Start checks cfg and the credentials, starts the embedded NATS server if
@@ -52,6 +55,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.stopNATS()
 		}
 	}()
+	started := time.Now() // the OTLP export starts with the events from here
 	if cfg.NATSURL == "" {
 		if err := a.startEmbedded(cfg, creds); err != nil {
 			return nil, err
@@ -65,6 +69,9 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, noCredentials(cfg.MeshDir, err)
 	}
 	if err := a.ensureTraceStream(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := a.startExport(ctx, cfg, started); err != nil {
 		return nil, err
 	}
 	b, err := bridge.New(bcfg, a.member)
@@ -143,6 +150,9 @@ func (a *App) Wait() error {
 	err := <-a.served
 	if a.monitored != nil {
 		err = errors.Join(err, <-a.monitored)
+	}
+	if a.exported != nil { // it sends what it holds, then ends
+		err = errors.Join(err, <-a.exported)
 	}
 	a.log.Info("bridge stopped serving; flushing trace events, then draining NATS")
 	return errors.Join(err, a.stopNATS())
