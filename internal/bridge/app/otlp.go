@@ -35,7 +35,13 @@ func (a *App) startExport(ctx context.Context, cfg Config, from time.Time) error
 		return fmt.Errorf("OTLP export metrics: %w", err)
 	}
 	a.exported = make(chan error, 1)
-	go func() { a.exported <- e.Run(ctx, js, from) }()
+	go func() {
+		err := e.Run(ctx, js, from)
+		if err != nil { // the bridge serves on; say so now, not at the stop
+			a.log.Error("OTLP export stopped: no more spans are sent", "url", e.URL(), "error", err)
+		}
+		a.exported <- err
+	}()
 	a.log.Info("exporting trace spans over OTLP/HTTP", "url", e.URL())
 	return nil
 }
