@@ -94,6 +94,7 @@ func parseFlags(args []string, common *cli.Common, stderr io.Writer) (app.Config
 	fs.IntVar(&cfg.TraceReplicas, "trace-replicas", 0, "replicas of the SVC_TRACE stream (default: as --replicas)")
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")
 	fs.Int64Var(&cfg.TraceMaxBytes, "trace-max-bytes", app.DefaultTraceMaxBytes, "most bytes SVC_TRACE keeps; the oldest events go first")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "also send every trace span over OTLP/HTTP to this receiver (Jaeger, Tempo, an OpenTelemetry Collector), e.g. http://127.0.0.1:4318; off when empty")
 	if err := cli.Parse(fs, args, common, envAliases); err != nil {
 		return cfg, err
 	}

@@ -22,9 +22,12 @@ type ServiceInfo struct {
 	Endpoints []EndpointInfo `json:"endpoints"`
 }
 
-// Instance is one running instance of a service.
+// Instance is one running instance of a service: its micro id, the name
+// its discovery metadata gives ("instance", the name its trace events
+// carry; pkg/mesh sets it), and its version.
 type Instance struct {
 	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
 	Version string `json:"version"`
 }
 

@@ -71,7 +71,7 @@ func (d *discovery) apply(infos []micro.Info, now time.Time) {
 			s = &knownService{lastSeen: now, instances: map[string]Instance{}, endpoints: map[string]EndpointInfo{}}
 			seen[info.Name] = s
 		}
-		s.instances[info.ID] = Instance{ID: info.ID, Version: info.Version}
+		s.instances[info.ID] = Instance{ID: info.ID, Name: info.Metadata["instance"], Version: info.Version}
 		for _, ep := range info.Endpoints {
 			svc, path, err := subjects.Parse(ep.Subject)
 			if err != nil || svc != info.Name {

@@ -50,15 +50,19 @@ func startMesh(t *testing.T) *fixture {
 // differs: each attempt may take 2 s rather than 300 ms, since on a loaded
 // test machine a first call (a JetStream store made, a PDF drawn) can take
 // longer and be retried, which is right but would vary the hops a trace
-// test counts.
-func startBridge(t *testing.T) *fixture {
+// test counts. tune may change the config before the start.
+func startBridge(t *testing.T, tune ...func(*app.Config)) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Start(ctx, app.Config{
+	cfg := app.Config{
 		Listen: "127.0.0.1:0", NATSListen: "127.0.0.1:0", DataDir: t.TempDir(),
 		MeshDir: dir, MatrixFile: matrixFile, MonitorListen: "127.0.0.1:0", Logger: quiet,
 		ClientOptions: []rpc.Option{rpc.WithAttemptTimeout(2 * time.Second)},
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	a, err := app.Start(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatalf("starting the bridge: %v", err)

@@ -11,9 +11,19 @@ import (
 // Namespace prefixes every metric name.
 const Namespace = "hms_svc"
 
-// LatencyBuckets are the upper bounds, in seconds, of the latency
-// histograms: from half a millisecond (a local booth) to ten seconds.
-var LatencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+// LatencyBuckets are the upper bounds, in seconds, of every latency
+// histogram (hms_svc_client_request_duration_seconds,
+// hms_svc_booth_request_duration_seconds): 1, 2.5 and 5 of each decade from
+// 25 µs to 10 s, 18 buckets. A booth's own handling takes tens of
+// microseconds and a call through NATS a few hundred, so the first buckets
+// are that fine and histogram_quantile reads a meaningful p50 and p99 of
+// either; past 10 s (the longest deadline the mesh expects) everything is
+// +Inf.
+var LatencyBuckets = []float64{
+	0.000025, 0.00005, 0.0001, 0.00025, 0.0005, // 25 µs .. 500 µs
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, // 1 ms .. 50 ms
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, // 100 ms .. 10 s
+}
 
 // Metrics holds one process's metrics and the registry they are served
 // from. It is safe for concurrent use.

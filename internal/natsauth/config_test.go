@@ -145,7 +145,6 @@ func TestAuthorizationIsConfigsBlock(t *testing.T) {
 	}
 }
 
-
 func TestConfigRefuses(t *testing.T) {
 	tests := []struct {
 		name    string

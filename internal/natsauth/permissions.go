@@ -15,6 +15,16 @@ import (
 // identity can read another's replies.
 func InboxPrefix(identity string) string { return "_INBOX." + identity }
 
+// DiscoverySubjects are what an operator granted discovery may publish:
+// the NATS micro discovery requests, to every service or to one
+// ("$SRV.INFO.fee-calc") or one instance. The booths answer them on the
+// operator's inbox, which only it may read.
+var DiscoverySubjects = []string{
+	"$SRV.PING", "$SRV.PING.>",
+	"$SRV.INFO", "$SRV.INFO.>",
+	"$SRV.STATS", "$SRV.STATS.>",
+}
+
 // DeniedJetStream lists the JetStream API no identity may call: purging or
 // deleting a stream, or deleting a message from one. Key-value buckets and
 // object stores are streams (KV_<bucket>, OBJ_<bucket>), so this covers them.
@@ -39,10 +49,11 @@ var DeniedStoreEdits = []string{
 //   - publish: the request subject of every call the matrix grants it (a
 //     bridge also those of the identities it acts for), "svc.trace.<identity>"
 //     (a bridge also the trace subjects of those it acts for),
-//     "$SRV.>" for a bridge (discovery), the JetStream API to bind and read
-//     the stores of its grants and the data subjects of its write grants,
-//     and for a provisioner the API to create, update and look up every
-//     store the matrix names; never the DeniedJetStream API, and never
+//     "$SRV.>" for a bridge (discovery), the DiscoverySubjects for an
+//     operator granted discovery, the JetStream API to bind and read the
+//     stores of its grants and the data subjects of its write grants, and
+//     for a provisioner the API to create, update and look up every store
+//     the matrix names; never the DeniedJetStream API, and never
 //     DeniedStoreEdits unless it is the provisioner;
 //   - a booth answers requests through allow_responses (one reply each).
 func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error) {
@@ -73,6 +84,9 @@ func Permissions(m *matrix.Matrix, identity string) (*server.Permissions, error)
 	}
 	if id.Kind == matrix.KindBridge {
 		pub = append(pub, "$SRV.>")
+	}
+	if id.Discovery {
+		pub = append(pub, DiscoverySubjects...)
 	}
 	pub = append(pub, jetStreamSubjects(id.JetStream)...)
 	deny := slices.Clone(DeniedJetStream)

@@ -8,7 +8,7 @@
 // GET /v1/services — the bridge's discovery:
 //
 //	{"services":[{"name":"fee-calc","versions":["1.0.0"],
-//	  "instances":[{"id":"...","version":"1.0.0"}],
+//	  "instances":[{"id":"...","name":"fee-calc-1","version":"1.0.0"}],
 //	  "endpoints":[{"name":"calculate","subject":"svc.fee-calc.calculate","path":"/calculate"}]}]}
 //
 // GET /v1/breakers — the state of the bridge's circuit breaker per service
@@ -23,7 +23,8 @@
 // {"error":{"code":503,"message":"..."}}. since (a Go duration back from
 // now, or an RFC 3339 time) replays the events stored from then on before
 // the live ones; without it only new events come. The page asks for the
-// last five minutes and drops events it has already seen on a reconnect.
+// last five minutes (the page's own ?since= overrides it), keeps the newest
+// 500 traces, and drops events it has already seen on a reconnect.
 //
 // GET /v1/traces/{trace_id} — one trace, as Trace: its events in causal
 // order and its Mermaid sequence diagram:

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -38,6 +39,7 @@ type fixture struct {
 	gwPub  *trace.Publisher
 	// heartbeat of the live stream the test server serves.
 	heartbeat time.Duration
+	flows     atomic.Uint32 // trace ids made by calls
 }
 
 type application struct {
@@ -107,7 +109,7 @@ func startMesh(t *testing.T) *fixture {
 			m.gw, m.gwPub = gw, pub
 			return pub, nil
 		}
-		b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: identity, Version: "1.0.0"},
+		b, err := rpc.NewBooth(nc, rpc.BoothConfig{Name: identity, Version: "1.0.0", Metadata: map[string]string{"instance": identity + "-1"}},
 			rpc.WithBoothMiddleware(trace.ServerMiddleware(pub, identity+"-1")))
 		if err != nil {
 			t.Fatal(err)
@@ -175,6 +177,30 @@ func (m *fixture) license(ctx context.Context, app application) (trace.TraceID, 
 	return span.TraceID(), err
 }
 
+// calls makes the four calls of the license flow as a gateway does through
+// the bridge: in one trace, as children of the gateway's span, which the
+// gateway does not record. It stops at the first error and returns the
+// trace id and that error.
+func (m *fixture) calls(ctx context.Context, app application) (trace.TraceID, error) {
+	var id trace.TraceID // as the mesh makes them: its time, then a number
+	binary.BigEndian.PutUint32(id[:4], uint32(time.Now().Unix()))
+	binary.BigEndian.PutUint32(id[12:], m.flows.Add(1))
+	ctx = trace.ContextWithSpan(ctx, trace.SpanContext{TraceID: id, SpanID: trace.SpanID{0xa1}, Flags: 1})
+	var fee feeReply
+	if err := m.gw.Call(ctx, "fee-calc", "/calculate", app, &fee); err != nil {
+		return id, err
+	}
+	var rc receipt
+	if err := m.gw.Call(ctx, "payment", "/charge", charge{Amount: fee.Amount, Currency: fee.Currency}, &rc); err != nil {
+		return id, err
+	}
+	var doc document
+	if err := m.gw.Call(ctx, "license-printer", "/generate", app, &doc); err != nil {
+		return id, err
+	}
+	return id, m.gw.Call(ctx, "audit-log", "/record", auditRecord{User: app.SSN, Fee: fee.Amount, DocID: doc.ID}, nil)
+}
+
 // Bodies of the bridge's discovery, as the page reads them.
 type serviceList struct {
 	Services []serviceInfo `json:"services"`
@@ -189,6 +215,7 @@ type serviceInfo struct {
 
 type instance struct {
 	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
 	Version string `json:"version"`
 }
 
@@ -210,7 +237,7 @@ func (m *fixture) server(t *testing.T) *httptest.Server {
 		for _, b := range m.booths {
 			info := b.Info()
 			si := serviceInfo{Name: info.Name, Versions: []string{info.Version},
-				Instances: []instance{{ID: info.ID, Version: info.Version}}}
+				Instances: []instance{{ID: info.ID, Name: info.Metadata["instance"], Version: info.Version}}}
 			for _, ep := range info.Endpoints {
 				si.Endpoints = append(si.Endpoints, endpointInfo{Name: ep.Name, Subject: ep.Subject, Path: ep.Metadata["path"]})
 			}

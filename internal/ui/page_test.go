@@ -12,6 +12,7 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/uitest"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
+	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
 // hopView is what the page shows of one hop (a row's data attributes).
@@ -31,25 +32,9 @@ type hopView struct {
 func TestPageDrawsLicenseFlowLive(t *testing.T) {
 	m := startMesh(t)
 	ts := m.server(t)
-	browser := uitest.Start(t) // closed first: its open stream would hold the server's Close
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-
-	page, err := browser.NewPage(ctx, 1280, 900)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, browser.Stderr())
-	}
-	if err := page.Navigate(ctx, ts.URL+"/ui"); err != nil {
-		t.Fatal(err)
-	}
-	wait := func(what, expr string) {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if err := page.WaitFor(wctx, expr, 20*time.Millisecond); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	page, wait := openPage(ctx, t, ts.URL+"/ui")
 	wait("stream open and services shown",
 		`document.querySelector('#conn.live') && document.querySelectorAll('#services .svc').length === 4`)
 	var breakers map[string]string
@@ -108,6 +93,37 @@ func TestPageDrawsLicenseFlowLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	saveScreenshot(t, "ui-live.png", png)
+}
+
+// openPage starts Chromium (after the test server, so that it is closed
+// first: its open stream would hold the server's Close), loads url at
+// 1280x900 and returns the page with a wait(what, expr) that fails the test
+// unless expr becomes true within 15 s.
+func openPage(ctx context.Context, t *testing.T, url string) (*uitest.Page, func(what, expr string)) {
+	t.Helper()
+	browser := uitest.Start(t)
+	page, err := browser.NewPage(ctx, 1280, 900)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, browser.Stderr())
+	}
+	if err := page.Navigate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	return page, func(what, expr string) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := page.WaitFor(wctx, expr, 20*time.Millisecond); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
+// saveScreenshot writes png as name in $HMS_ARTIFACTS (or the test's
+// temporary folder).
+func saveScreenshot(t *testing.T, name string, png []byte) {
+	t.Helper()
 	dir := os.Getenv("HMS_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -115,9 +131,138 @@ func TestPageDrawsLicenseFlowLive(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "ui-live.png")
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of /ui: %s", path)
+}
+
+// TestPageShowsRecentCallsTitledAndFiltered runs calls before the page is
+// opened: 45 license flows made as through the bridge (four calls under the
+// gateway's unrecorded span), one refused at fee-calc, and one license with
+// the gateway's own span. Opened afterwards, the page shows all 47 traces
+// from the last minutes (more than the 40 it used to keep); each is titled
+// by its root calls and lists its services, and hops name the instance
+// that served them, as does the services panel. The service filter keeps
+// the traces naming the service, the error filter the failed one.
+func TestPageShowsRecentCallsTitledAndFiltered(t *testing.T) {
+	m := startMesh(t)
+	ts := m.server(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	avery := application{Name: "Avery Johnson", SSN: "123-45-6789", LicenseType: "professional-engineer"}
+	const flows = 45
+	var first trace.TraceID
+	for i := range flows {
+		id, err := m.calls(ctx, avery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = id
+		}
+	}
+	bad, err := m.calls(ctx, application{Name: "Blake Doe", LicenseType: "astronaut"})
+	if rpc.CodeOf(err) != rpc.CodeNotFound {
+		t.Fatalf("an unknown license type: %v, want 404", err)
+	}
+	rooted, err := m.license(ctx, avery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = flows + 2
+
+	page, wait := openPage(ctx, t, ts.URL+"/ui")
+	eval := func(expr string, out any) {
+		t.Helper()
+		must(t, page.Eval(ctx, expr, out))
+	}
+	card := func(id trace.TraceID) string { return fmt.Sprintf(`#live article.trace[data-trace="%s"]`, id) }
+	wait("the calls made before opening shown", fmt.Sprintf(
+		`document.querySelectorAll('#live article.trace').length === %d && document.getElementById('stat-traces').textContent === '%d' && document.querySelectorAll('%s .hop[data-handled="true"]').length === 4 && document.querySelectorAll('#services .svc').length === 4`,
+		total, total, card(first)))
+	var empty bool
+	eval(`document.getElementById('live-empty').hidden`, &empty)
+	if !empty {
+		t.Error(`"Waiting for calls…" is shown beside the traces`)
+	}
+
+	// Titles and services.
+	for _, tt := range []struct {
+		id                  trace.TraceID
+		title, count        string
+		services, instances []string
+	}{
+		{first, "gateway → fee-calc /calculate … audit-log /record", "4 calls · 4 hops",
+			[]string{"gateway", "fee-calc", "payment", "license-printer", "audit-log"},
+			[]string{"fee-calc-1", "payment-1", "license-printer-1", "audit-log-1"}},
+		{bad, "gateway → fee-calc /calculate", "1 call · 1 hop", []string{"gateway", "fee-calc"}, []string{"fee-calc-1"}},
+		{rooted, "gateway /apply", "1 call · 5 hops",
+			[]string{"gateway", "fee-calc", "payment", "license-printer", "audit-log"},
+			[]string{"gateway-1", "fee-calc-1", "payment-1", "license-printer-1", "audit-log-1"}},
+	} {
+		var got struct {
+			Title, Count        string
+			Services, Instances []string
+		}
+		eval(fmt.Sprintf(`(() => { const c = document.querySelector('%s'); return {
+			title: c.querySelector('.root').textContent, count: c.querySelector('.count').textContent,
+			services: [...c.querySelectorAll('.trace-svcs code')].map(e => e.textContent),
+			instances: [...c.querySelectorAll('.hop .inst-name')].map(e => e.textContent)}; })()`, card(tt.id)), &got)
+		if got.Title != tt.title || got.Count != tt.count || !reflect.DeepEqual(got.Services, tt.services) || !reflect.DeepEqual(got.Instances, tt.instances) {
+			t.Errorf("trace %s shows %+v, want title %q, count %q, services %v, instances %v", tt.id, got, tt.title, tt.count, tt.services, tt.instances)
+		}
+	}
+	var panel map[string]string
+	eval(`Object.fromEntries([...document.querySelectorAll('#services .svc')].map(s => [s.dataset.service, s.querySelector('.inst code').textContent]))`, &panel)
+	if want := map[string]string{"audit-log": "audit-log-1", "fee-calc": "fee-calc-1", "license-printer": "license-printer-1", "payment": "payment-1"}; !reflect.DeepEqual(panel, want) {
+		t.Errorf("the services panel names instances %v, want %v", panel, want)
+	}
+
+	// Filters: by service, by error, both, none.
+	var options []string
+	eval(`[...document.getElementById('filter-service').options].map(o => o.value)`, &options)
+	if want := []string{"", "audit-log", "fee-calc", "gateway", "license-printer", "payment"}; !reflect.DeepEqual(options, want) {
+		t.Errorf("service filter offers %q, want %q", options, want)
+	}
+	setFilter := func(service string, errorsOnly bool) {
+		t.Helper()
+		eval(fmt.Sprintf(`(() => { const s = document.getElementById('filter-service'); s.value = '%s'; s.dispatchEvent(new Event('change'));
+			const e = document.getElementById('filter-errors'); e.checked = %t; e.dispatchEvent(new Event('change')); return true; })()`, service, errorsOnly), nil)
+	}
+	for _, tt := range []struct {
+		service   string
+		errors    bool
+		want      int
+		wantShown string
+	}{
+		{"payment", false, flows + 1, fmt.Sprintf("%d of %d shown", flows+1, total)},
+		{"fee-calc", false, total, fmt.Sprintf("%d of %d shown", total, total)},
+		{"", true, 1, fmt.Sprintf("1 of %d shown", total)},
+		{"payment", true, 0, fmt.Sprintf("0 of %d shown", total)},
+		{"", false, total, ""},
+	} {
+		setFilter(tt.service, tt.errors)
+		var got struct {
+			Visible []string
+			Shown   string
+			Empty   bool
+		}
+		eval(`({visible: [...document.querySelectorAll('#live article.trace')].filter(c => !c.hidden && c.offsetParent !== null).map(c => c.dataset.trace),
+			shown: document.getElementById('shown').textContent, empty: !document.getElementById('live-empty').hidden})`, &got)
+		if len(got.Visible) != tt.want || got.Shown != tt.wantShown || got.Empty != (tt.want == 0) {
+			t.Errorf("filter service %q errors %v: %d traces visible, %q, empty message %v; want %d, %q", tt.service, tt.errors,
+				len(got.Visible), got.Shown, got.Empty, tt.want, tt.wantShown)
+		}
+		if tt.errors && tt.want == 1 && (len(got.Visible) != 1 || got.Visible[0] != bad.String()) {
+			t.Errorf("errors only shows %v, want the refused trace %s", got.Visible, bad)
+		}
+	}
+	setFilter("", true)
+	png, err := page.Screenshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, "ui-filtered.png", png)
 }

@@ -20,9 +20,10 @@ const (
 	KindGateway Kind = "gateway"
 	// KindBridge calls booths on behalf of the identities it acts for.
 	KindBridge Kind = "bridge"
-	// KindOperator is a person's tool (meshctl) that connects to NATS to
-	// read the JetStream stores it is granted, such as AUDIT or SVC_TRACE;
-	// it calls nothing.
+	// KindOperator is a person's tool (meshctl, the nats CLI) that connects
+	// to NATS to read the JetStream stores it is granted, such as AUDIT or
+	// SVC_TRACE, or to discover the booths (Identity.Discovery); it calls
+	// nothing.
 	KindOperator Kind = "operator"
 )
 
@@ -45,6 +46,10 @@ type Identity struct {
 	// them: no identity may delete or purge a store. Only a bridge or an
 	// operator may be one.
 	Provisioner bool
+	// Discovery lets an operator send NATS micro discovery requests
+	// ($SRV.PING, $SRV.INFO, $SRV.STATS), as `nats micro ls` does, and read
+	// the booths' answers on its own inbox. A bridge always may.
+	Discovery bool
 	// NKey is the public NKey, when known.
 	NKey string
 }

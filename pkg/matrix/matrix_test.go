@@ -24,7 +24,7 @@ func demo(t *testing.T) *matrix.Matrix {
 func TestDemoMatrixAllows(t *testing.T) {
 	t.Parallel()
 	m := demo(t)
-	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "payment", "provisioner"}; !slices.Equal(got, want) {
+	if got, want := m.Identities(), []string{"audit-log", "bridge", "fee-calc", "gateway", "inspector", "license-printer", "observer", "payment", "provisioner"}; !slices.Equal(got, want) {
 		t.Errorf("Identities() = %v, want %v", got, want)
 	}
 	if got, want := m.Services(), []string{"audit-log", "fee-calc", "license-printer", "payment"}; !slices.Equal(got, want) {
@@ -93,6 +93,13 @@ func TestDemoMatrixAllows(t *testing.T) {
 	if want := []string{"AUDIT", "KV_PAYMENTS", "KV_SVC_DEDUP", "OBJ_LICENSES", "SVC_TRACE"}; !slices.Equal(stores, want) {
 		t.Errorf("Stores() = %v, want %v", stores, want)
 	}
+	if in.Discovery {
+		t.Error("inspector may discover: only the observer may")
+	}
+	ob, ok := m.Identity("observer")
+	if !ok || ob.Kind != matrix.KindOperator || !ob.Discovery || len(ob.Calls) != 0 || len(ob.JetStream) != 0 {
+		t.Errorf("observer = %+v, want an operator that discovers and calls and reads nothing", ob)
+	}
 }
 
 func TestParseRefuses(t *testing.T) {
@@ -120,6 +127,8 @@ func TestParseRefuses(t *testing.T) {
 		{"star beside paths", head + "  g: {kind: gateway, calls: {b: ['*', /x]}}\n  b: {kind: booth}\n", "every path"},
 		{"operator that calls", head + "  o: {kind: operator, calls: {b: [/x]}}\n  b: {kind: booth}\n", "calls are not for kind operator"},
 		{"acts_for on an operator", head + "  o: {kind: operator, acts_for: [g]}\n  g: {kind: gateway}\n", "only for kind bridge"},
+		{"discovery on a booth", head + "  b: {kind: booth, discovery: true}\n", "discovery is only for kind operator"},
+		{"discovery on a gateway", head + "  g: {kind: gateway, discovery: true}\n", "discovery is only for kind operator"},
 		{"acts_for on a booth", head + "  b: {kind: booth, acts_for: [g]}\n  g: {kind: gateway}\n", "only for kind bridge"},
 		{"acts_for unknown", head + "  br: {kind: bridge, acts_for: [g]}\n", `acts_for unknown identity "g"`},
 		{"acts_for itself", head + "  br: {kind: bridge, acts_for: [br]}\n", "names itself"},

@@ -33,6 +33,7 @@ type fileIdentity struct {
 	// Provisioner lets the identity create and update every store.
 	Provisioner bool   `yaml:"provisioner"`
 	NKey        string `yaml:"nkey"`
+	Discovery   bool   `yaml:"discovery"`
 }
 
 type fileGrant struct {
@@ -143,6 +144,10 @@ func parseIdentity(name string, fi *fileIdentity) (*Identity, error) {
 		}
 		id.JetStream = append(id.JetStream, g)
 	}
+	if fi.Discovery && fi.Kind != KindOperator {
+		return nil, fmt.Errorf("discovery is only for kind operator (a bridge always discovers, a %s never needs to)", fi.Kind)
+	}
+	id.Discovery = fi.Discovery
 	if fi.NKey != "" && !nkeys.IsValidPublicUserKey(fi.NKey) {
 		return nil, errors.New("nkey is not a public user NKey (U...)")
 	}

@@ -31,13 +31,16 @@ import (
 // timeout, retry or breaker setting there replaces the default, and an
 // attempt middleware there runs inside the call token (the transport side).
 // A WithBreaker there loses the breaker's metrics unless it sets
-// OnStateChange itself.
+// OnStateChange itself. The breakers of every service the matrix lets the
+// identity call (or call for those it acts for) are made with the client,
+// and exported closed in hms_svc_breaker_state from then on.
 func (m *Mesh) NewClient(opts ...rpc.Option) (*rpc.Client, error) {
 	met := m.cfg.Metrics.m
 	attempt := []rpc.Middleware{met.AttemptMiddleware(), m.switchable(trace.ClientMiddleware(m.pub, m.cfg.Identity))}
 	if m.signer != nil {
 		attempt = append(attempt, m.signer.Middleware())
 	}
+	known := m.knownServices()
 	all := []rpc.Option{
 		rpc.WithCaller(m.cfg.Identity),
 		rpc.WithCallMiddleware(met.ClientMiddleware()),
@@ -45,12 +48,16 @@ func (m *Mesh) NewClient(opts ...rpc.Option) (*rpc.Client, error) {
 			Failures: rpc.DefaultBreakerFailures, OpenFor: rpc.DefaultBreakerOpenFor,
 			HalfOpenCalls: rpc.DefaultBreakerHalfOpens, OnStateChange: met.BreakerStateChange,
 		}),
+		rpc.WithKnownServices(known...),
 		rpc.WithAttemptMiddleware(attempt...),
 	}
 	all = append(all, m.cfg.ClientOptions...)
 	c, err := rpc.NewClient(m.nc, append(all, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("mesh: client of %s: %w", m.cfg.Identity, err)
+	}
+	if len(c.BreakerStates()) > 0 { // not WithoutBreaker
+		met.KnownBreakers(known...)
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -289,5 +290,34 @@ func TestBreakerIgnoresNoInstance(t *testing.T) {
 	handleRaw(t, b, "/charge", func(context.Context, *rpc.Message) (*rpc.Message, error) { return ok() })
 	if _, err := client.CallRaw(context.Background(), "payment", "/charge", []byte(`{}`)); err != nil {
 		t.Errorf("first call once an instance runs: %v", err)
+	}
+}
+
+// The breakers of WithKnownServices exist from the client's making, closed;
+// another service's appears at its first call; a client without a breaker
+// holds none.
+func TestKnownServicesHaveBreakersFromTheStart(t *testing.T) {
+	t.Parallel()
+	s := natstest.Start(t)
+	nc := natstest.Connect(t, s)
+	c, err := rpc.NewClient(nc, rpc.WithKnownServices("fee-calc", "payment", "fee-calc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.BreakerStates(), map[string]string{"fee-calc": "closed", "payment": "closed"}; !maps.Equal(got, want) {
+		t.Errorf("breakers of a new client = %v, want %v", got, want)
+	}
+	if err := c.Call(t.Context(), "audit-log", "/record", struct{}{}, nil); !errors.Is(err, rpc.ErrNoInstance) {
+		t.Fatalf("call with no booth: %v, want ErrNoInstance", err)
+	}
+	if got := len(c.BreakerStates()); got != 3 {
+		t.Errorf("after a call to audit-log the client holds %d breakers (%v), want 3", got, c.BreakerStates())
+	}
+	off, err := rpc.NewClient(nc, rpc.WithKnownServices("fee-calc"), rpc.WithoutBreaker())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := off.BreakerStates(); len(got) != 0 {
+		t.Errorf("breakers of a client without one = %v, want none", got)
 	}
 }

@@ -37,6 +37,9 @@ func NewClient(nc *nats.Conn, opts ...Option) (*Client, error) {
 	chain := append([]Middleware{}, o.callMW...)
 	if !o.breakerOff {
 		c.breakers = &breakers{settings: o.breaker}
+		for _, s := range o.known {
+			c.breakers.get(s)
+		}
 		chain = append(chain, c.breakers.middleware)
 	}
 	var budgets *retryBudgets
@@ -109,6 +112,20 @@ func (c *Client) BreakerState(service string) string {
 		return gobreaker.StateClosed.String()
 	}
 	return c.breakers.state(service).String()
+}
+
+// BreakerStates returns the state of every circuit breaker the client
+// holds, by service: those of WithKnownServices from the start, and every
+// other service's from its first call. It is empty without a breaker.
+func (c *Client) BreakerStates() map[string]string {
+	out := map[string]string{}
+	if c.breakers != nil {
+		c.breakers.m.Range(func(k, v any) bool {
+			out[k.(string)] = v.(*gobreaker.CircuitBreaker[*Message]).State().String()
+			return true
+		})
+	}
+	return out
 }
 
 // cloneHeader copies h with room for extra more keys.

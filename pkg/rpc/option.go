@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
+
+	"github.com/hms-svc/hms-svc/pkg/subjects"
 )
 
 // Defaults of the client, per the product brief.
@@ -23,6 +26,7 @@ type clientOptions struct {
 	backoff        time.Duration
 	breaker        BreakerSettings
 	breakerOff     bool
+	known          []string
 	budgetRatio    float64
 	budgetFloor    float64
 	budgetOff      bool
@@ -86,6 +90,26 @@ func WithBreaker(s BreakerSettings) Option {
 			return fmt.Errorf("%w: breaker needs Failures, OpenFor and HalfOpenCalls > 0, got %+v", ErrBadOption, s)
 		}
 		o.breaker = s
+		return nil
+	}
+}
+
+// WithKnownServices makes the circuit breakers of services when the client
+// is made, rather than at each service's first call, so that their state
+// (closed) is known from the start; it is for the services a client is
+// allowed to call (pkg/mesh passes those the matrix grants). Calls to other
+// services still get a breaker at their first call. A malformed service
+// name is an error naming it; repeated names count once.
+func WithKnownServices(services ...string) Option {
+	return func(o *clientOptions) error {
+		for _, s := range services {
+			if err := subjects.ValidateService(s); err != nil {
+				return fmt.Errorf("%w: known service: %w", ErrBadOption, err)
+			}
+			if !slices.Contains(o.known, s) {
+				o.known = append(o.known, s)
+			}
+		}
 		return nil
 	}
 }

@@ -43,6 +43,7 @@ func TestBadClientOptions(t *testing.T) {
 		{"caller with newline", nc, rpc.WithCaller("gateway\r\nX: 1"), "caller identity"},
 		{"nil attempt middleware", nc, rpc.WithAttemptMiddleware(nil), "attempt middleware 0 is nil"},
 		{"nil call middleware", nc, rpc.WithCallMiddleware(nil), "call middleware 0 is nil"},
+		{"malformed known service", nc, rpc.WithKnownServices("fee-calc", "Fee Calc"), "known service"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 
@@ -34,6 +35,8 @@ type App struct {
 	monitorAddr net.Addr
 	healthAddr  net.Addr
 	sides       []chan error
+	// exported is the OTLP exporter's result; nil without --otlp-endpoint.
+	exported chan error
 }
 
 // Start checks cfg and the credentials, starts the embedded NATS server if
@@ -58,6 +61,7 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.stopNATS()
 		}
 	}()
+	started := time.Now() // the OTLP export starts with the events from here
 	if cfg.NATSURL == "" {
 		if err := a.startEmbedded(cfg, creds); err != nil {
 			return nil, err
@@ -77,6 +81,9 @@ func Start(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	if err := a.provisionStores(ctx, cfg, creds.matrix); err != nil {
+		return nil, err
+	}
+	if err := a.startExport(ctx, cfg, started); err != nil {
 		return nil, err
 	}
 	b, err := bridge.New(bcfg, a.member)
@@ -183,6 +190,9 @@ func (a *App) Wait() error {
 	err := <-a.served
 	for _, done := range a.sides {
 		err = errors.Join(err, <-done)
+	}
+	if a.exported != nil { // it sends what it holds, then ends
+		err = errors.Join(err, <-a.exported)
 	}
 	a.log.Info("bridge stopped serving; flushing trace events, then draining NATS")
 	return errors.Join(err, a.stopNATS())

@@ -82,6 +82,8 @@ func TestValidateRefusesUnsafeOrIncompleteFlags(t *testing.T) {
 		{"trace replicas", app.Config{TraceReplicas: 7}, "--trace-replicas must be 1 to 5"},
 		{"trace max age", app.Config{TraceMaxAge: time.Millisecond}, "--trace-max-age must be at least 1s"},
 		{"trace max bytes", app.Config{TraceMaxBytes: 1000}, "--trace-max-bytes must be at least 1 MiB"},
+		{"OTLP endpoint without scheme", app.Config{OTLPEndpoint: "127.0.0.1:4318"}, "--otlp-endpoint: otlp: bad config: OTLP endpoint \"127.0.0.1:4318\" must be an http:// or https:// URL"},
+		{"OTLP over gRPC", app.Config{OTLPEndpoint: "grpc://127.0.0.1:4317"}, "--otlp-endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

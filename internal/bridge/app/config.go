@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/bridge"
+	"github.com/hms-svc/hms-svc/internal/otlp"
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 	"github.com/hms-svc/hms-svc/pkg/subjects"
 	"github.com/hms-svc/hms-svc/pkg/trace"
@@ -81,6 +82,11 @@ type Config struct {
 	TraceReplicas int
 	TraceMaxAge   time.Duration
 	TraceMaxBytes int64
+	// OTLPEndpoint, when set (--otlp-endpoint, off by default), is an
+	// OTLP/HTTP receiver (Jaeger, Tempo, an OpenTelemetry Collector; e.g.
+	// http://127.0.0.1:4318) to which the bridge sends every span of
+	// SVC_TRACE stored from its start on (internal/otlp).
+	OTLPEndpoint string
 	// Bridge holds the bridge's limits; its TLS, InsecureH2C and Caller are
 	// set from the fields above.
 	Bridge bridge.Config
@@ -176,6 +182,11 @@ func (c *Config) validateMonitoring() error {
 		}
 		if !bridge.IsLoopback(c.MonitorListen) {
 			return fmt.Errorf("--monitor-listen %q refused: the monitoring listener is plain HTTP without authentication, so it serves a loopback address only (e.g. %s); elsewhere read the same endpoints on the HTTPS listener with a mesh client certificate", c.MonitorListen, DefaultMonitorListen)
+		}
+	}
+	if c.OTLPEndpoint != "" {
+		if _, err := otlp.TracesURL(c.OTLPEndpoint); err != nil {
+			return fmt.Errorf("--otlp-endpoint: %w", err)
 		}
 	}
 	switch {

@@ -1,16 +1,20 @@
 // The live page of the mesh: services and breakers from /v1/services and
 // /v1/breakers, every call from the SSE stream /v1/traces/live drawn as a
-// waterfall per trace, and one trace looked up by id from /v1/traces/{id}.
+// waterfall per trace (the last minutes replayed on open, the newest
+// MAX_TRACES kept, filtered by service and by error), and one trace looked
+// up by id from /v1/traces/{id}.
 'use strict';
 (() => {
-  const MAX_TRACES = 40;
+  const MAX_TRACES = 500;
+  const CALL_PREFIX = '/v1/call/'; // the bridge's handling of a call
   const POLL_MS = 5000;
   const params = new URLSearchParams(location.search);
   const since = params.get('since') ?? '5m';
 
   const $ = (id) => document.getElementById(id);
-  const traces = new Map(); // trace id -> {id, spans: Map(span id -> event), card}
+  const traces = new Map(); // trace id -> {id, spans: Map(span id -> event), card, services, failed}
   const dirty = new Set();
+  const seenServices = new Set(); // every service of a trace kept, for the filter
   let renderTimer = 0;
   let calls = 0, errors = 0;
 
@@ -87,6 +91,44 @@
     return out;
   }
 
+  // callOf names the call a root row stands for: the booth and path the
+  // bridge called for a bridge's handling ("fee-calc /calculate"), else the
+  // hop's own service and path.
+  function callOf(row) {
+    const e = row.main;
+    if (e.kind === 'server' && e.path.startsWith(CALL_PREFIX)) {
+      const rest = e.path.slice(CALL_PREFIX.length);
+      const i = rest.indexOf('/');
+      if (i > 0) return `${rest.slice(0, i)} ${rest.slice(i)}`;
+    }
+    return `${e.service} ${e.path}`;
+  }
+
+  // titleOf titles a trace by its root calls: the first one's caller, the
+  // first call and, when there are more, the last ("gateway → fee-calc
+  // /calculate … audit-log /record").
+  function titleOf(rows) {
+    const roots = rows.filter((r) => r.depth === 0);
+    if (!roots.length) return '';
+    const caller = roots[0].main.caller;
+    let t = (caller ? caller + ' → ' : '') + callOf(roots[0]);
+    if (roots.length > 1) t += ' … ' + callOf(roots[roots.length - 1]);
+    return t;
+  }
+
+  // servicesOf lists the identities a trace's hops name, callers and
+  // callees, in the order the waterfall first shows them.
+  function servicesOf(rows) {
+    const out = [];
+    const add = (s) => { if (s && !out.includes(s)) out.push(s); };
+    for (const row of rows) {
+      add(row.main.caller);
+      add(row.main.service);
+      if (row.handled) add(row.handled.service);
+    }
+    return out;
+  }
+
   function bar(kind, e, t0, span) {
     const b = el('div', 'bar ' + kind);
     b.style.left = ((e._start - t0) / span * 100).toFixed(3) + '%';
@@ -100,9 +142,11 @@
     const h = row.handled;
     const failed = e.code !== 0 || (h && h.code !== 0);
     const div = el('div', 'hop' + (failed ? ' err' : ''));
+    // The instance that did the work: the booth's for a delivered attempt.
+    const instance = (h ? h.instance : e.instance) || '';
     Object.assign(div.dataset, {
       kind: e.kind, service: e.service, path: e.path, caller: e.caller || '',
-      code: String(e.code), handled: String(Boolean(h)), span: e.span_id,
+      code: String(e.code), handled: String(Boolean(h)), span: e.span_id, instance,
     });
     const label = el('div', 'label');
     label.style.paddingLeft = (row.depth * 16) + 'px';
@@ -118,6 +162,11 @@
     if (h) lane.append(bar('server', h, t0, span));
     const meta = el('div', 'meta');
     const code = e.code || (h ? h.code : 0);
+    if (instance) {
+      const inst = el('span', 'inst-name', instance);
+      inst.title = 'instance ' + instance;
+      meta.append(inst);
+    }
     meta.append(el('span', 'code ' + (code ? 'err' : 'ok'), codeText(code)), el('span', 'd', fmtDur(e.duration_us)));
     div.append(label, lane, meta);
     const errText = e.error || (h && h.error);
@@ -140,20 +189,28 @@
     const t1 = Math.max(...events.map((e) => Math.max(e._stop, e._start + e.duration_us)));
     const span = Math.max(t1 - t0, 1);
     const failed = events.filter((e) => e.code !== 0);
-    const root = rows[0]?.main;
+    const services = servicesOf(rows);
+    const calls = rows.filter((r) => r.depth === 0).length;
 
     const art = el('article', 'trace' + (selected ? ' selected' : ''));
     art.dataset.trace = id;
     art.dataset.hops = String(rows.length);
+    art.dataset.services = services.join(' ');
+    art.dataset.failed = String(failed.length > 0);
     const head = el('header');
     const tid = el('button', 'tid', id);
     tid.type = 'button';
     tid.title = 'Show trace ' + id;
     tid.addEventListener('click', () => lookup(id));
     head.append(tid);
-    if (root) head.append(el('span', 'root', `${root.service} ${root.path}`));
+    const title = titleOf(rows);
+    if (title) {
+      const root = el('span', 'root', title);
+      root.title = title;
+      head.append(root);
+    }
     head.append(el('span', 'when', fmtClock(t0)),
-      el('span', 'count', `${rows.length} hop${rows.length === 1 ? '' : 's'} · ${events.length} events`),
+      el('span', 'count', `${calls} call${calls === 1 ? '' : 's'} · ${rows.length} hop${rows.length === 1 ? '' : 's'}`),
       el('span', 'total', fmtDur(t1 - t0)));
     head.append(el('span', 'status ' + (failed.length ? 'err' : 'ok'), failed.length ? codeText(failed[0].code) : 'ok'));
     if (selected) {
@@ -171,9 +228,11 @@
       ticks.append(t);
     }
     axis.append(el('div'), ticks, el('div'));
+    const svcs = el('div', 'trace-svcs');
+    services.forEach((s) => svcs.append(el('code', '', s)));
     const body = el('div', 'rows');
     for (const row of rows) body.append(hopRow(row, t0, span));
-    art.append(head, axis, body);
+    art.append(head, svcs, axis, body);
     return art;
   }
 
@@ -195,14 +254,19 @@
     if (!renderTimer) renderTimer = setTimeout(render, 40);
   }
 
+  // The filter: a service the trace names ('' for any) and errors only.
+  const filter = { service: '', errors: false };
+  const shows = (card) => (!filter.service || card.dataset.services.split(' ').includes(filter.service)) &&
+    (!filter.errors || card.dataset.failed === 'true');
+
   function render() {
     renderTimer = 0;
     const live = $('live');
-    live.querySelector('.empty')?.remove();
     for (const id of dirty) {
       const t = traces.get(id);
       if (!t) continue;
       const next = card(id, [...t.spans.values()], false);
+      next.dataset.services.split(' ').forEach((s) => seenServices.add(s));
       if (t.card) t.card.replaceWith(next);
       else live.prepend(next);
       t.card = next;
@@ -213,10 +277,42 @@
       traces.get(oldest).card?.remove();
       traces.delete(oldest);
     }
+    applyFilter();
     $('stat-traces').textContent = traces.size;
     $('stat-calls').textContent = calls;
     $('stat-errors').textContent = errors;
   }
+
+  // applyFilter shows the traces the filter lets through, says how many,
+  // and keeps the service choices up to date.
+  function applyFilter() {
+    let shown = 0;
+    for (const t of traces.values()) {
+      if (!t.card) continue;
+      t.card.hidden = !shows(t.card);
+      if (!t.card.hidden) shown++;
+    }
+    const sel = $('filter-service');
+    const have = new Set([...sel.options].map((o) => o.value));
+    if ([...seenServices].some((s) => !have.has(s))) {
+      const keep = sel.value;
+      sel.replaceChildren(el('option', '', 'all services'), ...[...seenServices].sort().map((s) => {
+        const o = el('option', '', s);
+        o.value = s;
+        return o;
+      }));
+      sel.options[0].value = '';
+      sel.value = keep;
+    }
+    const filtered = filter.service || filter.errors;
+    $('shown').textContent = filtered ? `${shown} of ${traces.size} shown` : '';
+    const empty = $('live-empty');
+    empty.hidden = shown > 0;
+    empty.textContent = traces.size ? 'No trace matches the filter.' : 'Waiting for calls…';
+  }
+
+  $('filter-service').addEventListener('change', (e) => { filter.service = e.target.value; applyFilter(); });
+  $('filter-errors').addEventListener('change', (e) => { filter.errors = e.target.checked; applyFilter(); });
 
   function setConn(state, text) {
     const c = $('conn');
@@ -275,7 +371,9 @@
         id.append(`${inst.length} instance${inst.length === 1 ? '' : 's'}${inst.length ? ': ' : ''}`);
         inst.slice(0, 4).forEach((i, n) => {
           if (n) id.append(', ');
-          const c = el('code', '', i.id.slice(-8)); // ids of one process share their start
+          // The instance's name, as its trace events give it; the micro id
+          // (ids of one process share their start) only for a nameless one.
+          const c = el('code', '', i.name || i.id.slice(-8));
           c.title = `${i.id} (v${i.version})`;
           id.append(c);
         });
