@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hms-svc/hms-svc/internal/bench"
+	"github.com/hms-svc/hms-svc/internal/cli"
 )
 
 func main() {
@@ -28,7 +29,9 @@ func main() {
 // fails, 2 for bad arguments.
 func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		cmd = "version"
+	} else if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,8 +44,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runPlain(ctx, args, stdout, stderr)
 	case "profile":
 		err = runProfile(ctx, args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, cli.Version("meshbench"))
 	default:
-		fmt.Fprintf(stderr, "meshbench: unknown command %q: use run, plain or profile\n", cmd)
+		fmt.Fprintf(stderr, "meshbench: unknown command %q: use run, plain, profile or version\n", cmd)
 		return 2
 	}
 	switch {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -39,11 +40,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.Name, "name", "Avery Johnson", "applicant's name")
 	fs.StringVar(&a.SSN, "ssn", "123-45-6789", "applicant's SSN")
 	fs.StringVar(&a.LicenseType, "license-type", "professional-engineer", "license applied for")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version())
+		return 0
 	}
 	base, err := baseURL(*bridgeURL, *h2c)
 	if err != nil {
@@ -115,4 +121,20 @@ func baseURL(raw string, h2c bool) (string, error) {
 		return "", fmt.Errorf("--bridge %q: TLS needs https:// (or pass --insecure-h2c)", raw)
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// version is what --version prints: the module version and VCS revision
+// the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "gateway (no build information)"
+	}
+	v := "gateway " + bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += " revision " + s.Value
+		}
+	}
+	return v + ", " + bi.GoVersion
 }
