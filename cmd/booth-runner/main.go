@@ -27,12 +27,9 @@ import (
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
-// envAliases name the environment variables of the flags that pkg/mesh
-// reads under its own names; every other flag's is HMS_<FLAG>.
-var envAliases = map[string]string{
-	"nats": mesh.EnvNATSURL, "mesh-dir": mesh.EnvMeshDir, "matrix": mesh.EnvMatrix,
-	"instance-name": mesh.EnvInstance, "identity": mesh.EnvIdentity, "listen": "HMS_SIDECAR_LISTEN",
-}
+// envAliases name the variable of a flag whose name alone would say too
+// little; every other flag's is cli.EnvName's.
+var envAliases = map[string]string{"listen": "HMS_SIDECAR_LISTEN"}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

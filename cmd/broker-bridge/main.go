@@ -21,7 +21,6 @@ import (
 
 	"github.com/hms-svc/hms-svc/internal/bridge/app"
 	"github.com/hms-svc/hms-svc/internal/cli"
-	"github.com/hms-svc/hms-svc/pkg/mesh"
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
@@ -68,10 +67,6 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// envAliases name the environment variables of the flags that pkg/mesh
-// reads under its own names; every other flag's is HMS_<FLAG>.
-var envAliases = map[string]string{"nats": mesh.EnvNATSURL, "mesh-dir": mesh.EnvMeshDir, "matrix": mesh.EnvMatrix}
-
 // parseFlags reads the command line, the HMS_* environment and the
 // --config file, in that order of precedence, into an app.Config and
 // checks it.
@@ -95,7 +90,7 @@ func parseFlags(args []string, common *cli.Common, stderr io.Writer) (app.Config
 	fs.DurationVar(&cfg.TraceMaxAge, "trace-max-age", app.DefaultTraceMaxAge, "how long SVC_TRACE keeps trace events")
 	fs.Int64Var(&cfg.TraceMaxBytes, "trace-max-bytes", app.DefaultTraceMaxBytes, "most bytes SVC_TRACE keeps; the oldest events go first")
 	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", "", "also send every trace span over OTLP/HTTP to this receiver (Jaeger, Tempo, an OpenTelemetry Collector), e.g. http://127.0.0.1:4318; off when empty")
-	if err := cli.Parse(fs, args, common, envAliases); err != nil {
+	if err := cli.Parse(fs, args, common, nil); err != nil {
 		return cfg, err
 	}
 	if common.ShowVersion {

@@ -79,9 +79,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // errUsage is returned for bad flags, already reported by the flag set.
 var errUsage = errors.New("usage")
 
-// envAliases name the environment variables of the flags that pkg/mesh
-// reads under its own names; every other flag's is HMS_<FLAG>.
-var envAliases = map[string]string{"nats": mesh.EnvNATSURL, "mesh-dir": mesh.EnvMeshDir, "dir": mesh.EnvMeshDir, "matrix": mesh.EnvMatrix}
+// envAliases name the variable of a flag whose name alone would say too
+// little; every other flag's is cli.EnvName's.
+var envAliases = map[string]string{"dir": mesh.EnvMeshDir}
 
 // parse parses a command's flags, then the HMS_* environment and the
 // --config file under them (cli.Parse).

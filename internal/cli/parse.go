@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hms-svc/hms-svc/pkg/mesh"
 )
 
 // ErrSource is matched by the errors Parse finds in the environment or the
@@ -33,11 +35,19 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (HMS_LOG_LEVEL)")
 }
 
-// EnvName returns the environment variable of a flag: aliases[name], or
-// HMS_ and the name in upper case with '-' as '_' (--mesh-dir is
-// HMS_MESH_DIR).
+// meshNames are the flags whose variables are the ones pkg/mesh reads
+// under names of its own (mesh.ConfigFromEnv).
+var meshNames = map[string]string{"nats": mesh.EnvNATSURL, "instance-name": mesh.EnvInstance}
+
+// EnvName returns the environment variable of a flag: aliases[name], the
+// name pkg/mesh reads it under (--nats is HMS_NATS_URL, --instance-name
+// HMS_INSTANCE), or HMS_ and the name in upper case with '-' as '_'
+// (--mesh-dir is HMS_MESH_DIR).
 func EnvName(name string, aliases map[string]string) string {
 	if a, ok := aliases[name]; ok {
+		return a
+	}
+	if a, ok := meshNames[name]; ok {
 		return a
 	}
 	return "HMS_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
