@@ -200,16 +200,9 @@ func (m *Mesh) connect(ctx context.Context, auth []nats.Option) (*nats.Conn, err
 // Identity returns the identity the process is in the mesh.
 func (m *Mesh) Identity() string { return m.cfg.Identity }
 
-// Instance returns the name of this process in discovery and traces.
-func (m *Mesh) Instance() string { return m.cfg.Instance }
-
 // Conn returns the NATS connection, for what the mesh does not wrap (the
 // identity's JetStream stores). Do not close it: Close does.
 func (m *Mesh) Conn() *nats.Conn { return m.nc }
-
-// Matrix returns the Access & Authorization Matrix with every identity's
-// public NKey, or nil with InsecureNoCredentials.
-func (m *Mesh) Matrix() *matrix.Matrix { return m.matrix }
 
 // Tracer returns the identity's trace publisher, for hops the mesh does not
 // trace itself (the bridge's handling of an HTTP request).
