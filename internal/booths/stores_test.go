@@ -27,7 +27,13 @@ var boothStores = map[string][]string{
 // returning Start's error.
 func tryStart(t *testing.T, nc jetstream.JetStream, name string, cfg booths.Config) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	return tryStartWithin(t, nc, name, cfg, 10*time.Second)
+}
+
+// tryStartWithin is tryStart with a start timeout of d.
+func tryStartWithin(t *testing.T, nc jetstream.JetStream, name string, cfg booths.Config, d time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
 	b, err := booths.Start(ctx, nc.Conn(), name, cfg)
 	if err == nil {
@@ -36,8 +42,9 @@ func tryStart(t *testing.T, nc jetstream.JetStream, name string, cfg booths.Conf
 	return err
 }
 
-// A booth never creates a store: on a server without them it refuses to
-// start, naming the store and how to make it, and leaves none behind.
+// A booth never creates a store: on a server without them it waits for the
+// provisioner until its start timeout, then refuses to start, naming the
+// store and how to make it, and leaves none behind.
 func TestBoothsRefuseMissingStores(t *testing.T) {
 	s := natstest.Start(t)
 	js, err := jetstream.New(natstest.Connect(t, s))
@@ -46,9 +53,10 @@ func TestBoothsRefuseMissingStores(t *testing.T) {
 	}
 	for name, streams := range boothStores {
 		t.Run(name, func(t *testing.T) {
-			err := tryStart(t, js, name, testConfig())
-			want := "store " + streams[0] + " does not exist: run the bridge or meshctl provision"
-			if !errors.Is(err, stores.ErrMissing) || !strings.Contains(err.Error(), want) {
+			err := tryStartWithin(t, js, name, testConfig(), 500*time.Millisecond)
+			want := "store " + streams[0] + " does not exist after waiting "
+			if !errors.Is(err, stores.ErrMissing) || !strings.Contains(err.Error(), want) ||
+				!strings.Contains(err.Error(), "run the bridge or meshctl provision") {
 				t.Errorf("start: %v, want an error containing %q", err, want)
 			}
 		})

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hms-svc/hms-svc/internal/wait"
 	"github.com/hms-svc/hms-svc/internal/writeonce"
 )
 
@@ -65,12 +67,9 @@ func lookup(ctx context.Context, js jetstream.JetStream, stream string, e Expect
 	if !ok {
 		return nil, fmt.Errorf("store %s is not declared in internal/stores", stream)
 	}
-	s, err := js.Stream(ctx, stream)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, fmt.Errorf("store %s %w: run the bridge or meshctl provision", stream, ErrMissing)
-	}
+	s, err := awaitStream(ctx, js, stream)
 	if err != nil {
-		return nil, fmt.Errorf("looking up store %s: %w", stream, err)
+		return nil, err
 	}
 	have := s.CachedInfo().Config
 	if err := weakened(want, have); err != nil {
@@ -85,6 +84,34 @@ func lookup(ctx context.Context, js jetstream.JetStream, stream string, e Expect
 			"store", stream, "replicas", have.Replicas, "expected", e.Replicas)
 	}
 	return s, nil
+}
+
+// awaitStream looks up stream until it exists or ctx ends. Booths started
+// together with the provisioner on a fresh cluster look before it has
+// created their stores, or before JetStream has a meta leader: both pass,
+// so a missing store or a transient error is retried with backoff, and
+// only the end of ctx (the start timeout) makes it a failure.
+func awaitStream(ctx context.Context, js jetstream.JetStream, stream string) (jetstream.Stream, error) {
+	start := time.Now()
+	for n := 1; ; n++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		s, err := js.Stream(actx, stream)
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		missing := errors.Is(err, jetstream.ErrStreamNotFound)
+		if !missing && !transient(err) {
+			return nil, fmt.Errorf("looking up store %s: %w", stream, err)
+		}
+		if !wait.Sleep(ctx, backoff(n)) {
+			waited := time.Since(start).Round(time.Millisecond)
+			if missing {
+				return nil, fmt.Errorf("store %s %w after waiting %v (%d lookups): run the bridge or meshctl provision", stream, ErrMissing, waited, n)
+			}
+			return nil, fmt.Errorf("looking up store %s: no answer after waiting %v (%d lookups): %w", stream, waited, n, err)
+		}
+	}
 }
 
 // weakened names the first guarantee of want that have lacks.
