@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -15,6 +17,14 @@ import (
 func (m *Metrics) BreakerStateChange(service string, from, to gobreaker.State) {
 	m.breakerChanges.WithLabelValues(service, from.String(), to.String()).Inc()
 	m.breakerState.WithLabelValues(service).Set(breakerValue(to))
+}
+
+// BreakerOpened records a trip of service's circuit breaker and how long
+// it stays open: use it as rpc.BreakerSettings.OnOpen. It counts
+// hms_svc_breaker_trips_total and sets hms_svc_breaker_open_seconds.
+func (m *Metrics) BreakerOpened(service string, window time.Duration) {
+	m.breakerTrips.WithLabelValues(service).Inc()
+	m.breakerOpen.WithLabelValues(service).Set(window.Seconds())
 }
 
 // KnownBreakers exports hms_svc_breaker_state 0 (closed) for each of

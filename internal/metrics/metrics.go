@@ -43,6 +43,8 @@ type Metrics struct {
 
 	breakerChanges *prometheus.CounterVec
 	breakerState   *prometheus.GaugeVec
+	breakerTrips   *prometheus.CounterVec
+	breakerOpen    *prometheus.GaugeVec
 
 	revokedCalls *prometheus.CounterVec
 
@@ -108,6 +110,10 @@ func New(opts ...Option) (*Metrics, error) {
 		"service", "from", "to")
 	m.breakerState = gauge("breaker_state",
 		"Current circuit breaker state by service: 0 closed, 1 half-open, 2 open.", "service")
+	m.breakerTrips = counter("breaker_trips_total",
+		"Times a circuit breaker opened, by service.", "service")
+	m.breakerOpen = gauge("breaker_open_seconds",
+		"The open window of a service's latest circuit breaker trip, in seconds.", "service")
 
 	m.revokedCalls = counter("revoked_calls_total",
 		"Calls a booth refused because the caller, or the identity calling for it, is revoked, by that identity.",

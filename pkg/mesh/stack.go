@@ -46,7 +46,8 @@ func (m *Mesh) NewClient(opts ...rpc.Option) (*rpc.Client, error) {
 		rpc.WithCallMiddleware(met.ClientMiddleware()),
 		rpc.WithBreaker(rpc.BreakerSettings{
 			Failures: rpc.DefaultBreakerFailures, OpenFor: rpc.DefaultBreakerOpenFor,
-			HalfOpenCalls: rpc.DefaultBreakerHalfOpens, OnStateChange: met.BreakerStateChange,
+			MinOpenFor: rpc.DefaultBreakerMinOpen, HalfOpenCalls: rpc.DefaultBreakerHalfOpens,
+			OnStateChange: met.BreakerStateChange, OnOpen: met.BreakerOpened,
 		}),
 		rpc.WithKnownServices(known...),
 		rpc.WithAttemptMiddleware(attempt...),

@@ -121,7 +121,7 @@ func (c *Client) BreakerStates() map[string]string {
 	out := map[string]string{}
 	if c.breakers != nil {
 		c.breakers.m.Range(func(k, v any) bool {
-			out[k.(string)] = v.(*gobreaker.CircuitBreaker[*Message]).State().String()
+			out[k.(string)] = v.(*breaker).state().String()
 			return true
 		})
 	}

@@ -93,6 +93,9 @@ func (b *Booth) respond(r replier, req *Message, res *Message, err error) {
 		return
 	}
 	code, msg := b.wireError(req, err)
+	if code == CodeUnavailable && errors.Is(err, ErrStoreUnavailable) {
+		opts = append(opts, micro.WithHeaders(micro.Headers{HeaderUnavailable: []string{UnavailableStore}}))
+	}
 	if rerr := r.Error(code.String(), msg, data, opts...); rerr != nil {
 		b.replyFailed(r, req, rerr)
 	}

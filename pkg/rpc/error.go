@@ -134,3 +134,10 @@ var ErrNotConnected = errors.New("not connected to NATS")
 // ErrBreakerOpen is matched by the error of a call refused because the
 // service's circuit breaker is open.
 var ErrBreakerOpen = errors.New("circuit breaker open")
+
+// ErrStoreUnavailable is matched by a booth's 503 when the store it needs
+// (JetStream) did not answer in time, for instance while a stream elects a
+// new leader: the booth is alive, so its breaker does not count it. A
+// handler wraps it in its 503; the booth marks the answer with
+// HeaderUnavailable and the caller's error matches it again.
+var ErrStoreUnavailable = errors.New("store unavailable")

@@ -27,6 +27,14 @@ const (
 	// that the booth replayed from its dedup store instead of running the
 	// handler again.
 	HeaderReplayed = "Svc-Replayed"
+	// HeaderUnavailable names why a booth answered 503 when it is alive:
+	// UnavailableStore when the store it needs does not answer
+	// (ErrStoreUnavailable). The breaker does not count such an answer.
+	HeaderUnavailable = "Svc-Unavailable"
+	// HeaderRetryAfter, on a 503, is a booth shedding load: it says in
+	// how many milliseconds to retry. The breaker does not count such an
+	// answer.
+	HeaderRetryAfter = "Svc-Retry-After-Ms"
 	// HeaderTraceparent and HeaderTracestate are W3C Trace Context.
 	HeaderTraceparent = "traceparent"
 	HeaderTracestate  = "tracestate"
@@ -35,6 +43,9 @@ const (
 	HeaderError     = micro.ErrorHeader
 	HeaderErrorCode = micro.ErrorCodeHeader
 )
+
+// UnavailableStore is HeaderUnavailable's value for ErrStoreUnavailable.
+const UnavailableStore = "store"
 
 // formatTimeout renders a remaining budget for HeaderTimeout.
 func formatTimeout(d time.Duration) string {

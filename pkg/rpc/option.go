@@ -17,6 +17,7 @@ const (
 	DefaultBackoff          = 20 * time.Millisecond
 	DefaultBreakerFailures  = 3
 	DefaultBreakerOpenFor   = 60 * time.Second
+	DefaultBreakerMinOpen   = time.Second
 	DefaultBreakerHalfOpens = 1
 )
 
@@ -45,6 +46,7 @@ func defaultClientOptions() clientOptions {
 		breaker: BreakerSettings{
 			Failures:      DefaultBreakerFailures,
 			OpenFor:       DefaultBreakerOpenFor,
+			MinOpenFor:    DefaultBreakerMinOpen,
 			HalfOpenCalls: DefaultBreakerHalfOpens,
 		},
 	}
@@ -88,6 +90,9 @@ func WithBreaker(s BreakerSettings) Option {
 	return func(o *clientOptions) error {
 		if s.Failures == 0 || s.OpenFor <= 0 || s.HalfOpenCalls == 0 {
 			return fmt.Errorf("%w: breaker needs Failures, OpenFor and HalfOpenCalls > 0, got %+v", ErrBadOption, s)
+		}
+		if s.MinOpenFor < 0 || s.MinOpenFor > s.OpenFor {
+			return fmt.Errorf("%w: breaker MinOpenFor %v must be between 0 and OpenFor %v", ErrBadOption, s.MinOpenFor, s.OpenFor)
 		}
 		o.breaker = s
 		return nil

@@ -23,7 +23,11 @@ func transport(nc *nats.Conn) Endpoint {
 		}
 		res := &Message{Service: req.Service, Path: req.Path, Subject: req.Subject, Header: reply.Header, Data: reply.Data}
 		if code := reply.Header.Get(HeaderErrorCode); code != "" {
-			return res, &Error{code: parseCode(code), msg: reply.Header.Get(HeaderError)}
+			e := &Error{code: parseCode(code), msg: reply.Header.Get(HeaderError)}
+			if reply.Header.Get(HeaderUnavailable) == UnavailableStore {
+				e.cause = ErrStoreUnavailable
+			}
+			return res, e
 		}
 		return res, nil
 	}
