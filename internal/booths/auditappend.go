@@ -84,7 +84,7 @@ type appended struct {
 // passes. Every retry carries the same Nats-Msg-Id, so a publish whose ack
 // was lost is not stored twice. Errors are *rpc.Error.
 func (c *auditChain) append(ctx context.Context, rec *AuditRecord) (appended, error) {
-	hctx, cancel := context.WithTimeout(ctx, AuditRetryHorizon)
+	hctx, cancel := context.WithDeadline(ctx, retryUntil(ctx, AuditRetryHorizon))
 	defer cancel()
 	select {
 	case c.turn <- struct{}{}:
@@ -165,8 +165,8 @@ func (c *auditChain) giveUp(ctx context.Context, attempts int, last error) error
 			"audit-log: record not confirmed by JetStream before the deadline (%d attempts): retry with the same request id", attempts)
 	}
 	return rpc.Errorf(rpc.CodeUnavailable,
-		"audit-log: record not confirmed by JetStream within %v (%d attempts, last: %v): retry with the same request id",
-		AuditRetryHorizon, attempts, last)
+		"audit-log: %w: record not confirmed by JetStream in time (%d attempts, last: %v): retry with the same request id",
+		rpc.ErrStoreUnavailable, attempts, last)
 }
 
 // appendFailure says what a failed attempt means for the next one.

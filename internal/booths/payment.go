@@ -103,7 +103,12 @@ func charge(kv jetstream.KeyValue, log *slog.Logger) rpc.Handler[ChargeRequest, 
 		if err != nil {
 			return nil, rpc.Errorf(rpc.CodeInternal, "payment: encoding ledger entry: %w", err)
 		}
-		_, err = kv.Create(ctx, id, data)
+		// A create whose outcome is unknown is repeated: if the first
+		// stored the entry, the repeat finds it and replays it.
+		err = retryStoreWrite(ctx, func(actx context.Context) error {
+			_, err := kv.Create(actx, id, data)
+			return err
+		})
 		switch {
 		case err == nil:
 			log.InfoContext(ctx, "charged", "request_id", id, "txn", entry.Reply.Txn, "amount", req.Amount, "currency", req.Currency)

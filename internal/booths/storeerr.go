@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"time"
 
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
@@ -15,7 +16,23 @@ func storeError(ctx context.Context, what string, err error) error {
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		return rpc.Errorf(rpc.CodeDeadlineExceeded, "%s: no answer from JetStream before the deadline", what)
 	}
-	return rpc.Errorf(rpc.CodeUnavailable, "%s: JetStream: %w", what, err)
+	return rpc.Errorf(rpc.CodeUnavailable, "%s: %w: JetStream: %w", what, rpc.ErrStoreUnavailable, err)
+}
+
+// answerMargin is the part of a caller's deadline a booth keeps to answer
+// "store unavailable" rather than let the caller time out.
+const answerMargin = 100 * time.Millisecond
+
+// retryUntil is when a booth stops retrying a store write: horizon from
+// now, or answerMargin before the caller's deadline if that comes first,
+// so the caller hears a 503 "store unavailable" (which its breaker does not
+// count) rather than an attempt timeout (which it does).
+func retryUntil(ctx context.Context, horizon time.Duration) time.Time {
+	until := time.Now().Add(horizon)
+	if d, ok := ctx.Deadline(); ok && d.Add(-answerMargin).Before(until) {
+		until = d.Add(-answerMargin)
+	}
+	return until
 }
 
 // requestIDPattern is what a request id must look like to key a ledger entry
