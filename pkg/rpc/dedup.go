@@ -247,5 +247,5 @@ func (d *deduper) storeError(ctx context.Context, err error) error {
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 		return Errorf(CodeDeadlineExceeded, "%s %s: no answer from the dedup store before the deadline", d.service, d.path)
 	}
-	return Errorf(CodeUnavailable, "%s %s: dedup store: %v", d.service, d.path, err)
+	return Errorf(CodeUnavailable, "%s %s: %w: dedup store: %v", d.service, d.path, ErrStoreUnavailable, err)
 }
