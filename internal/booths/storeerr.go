@@ -2,7 +2,6 @@ package booths
 
 import (
 	"context"
-	"errors"
 	"regexp"
 	"time"
 
@@ -10,10 +9,12 @@ import (
 )
 
 // storeError codes a JetStream failure met while serving a request: the
-// caller's deadline passing is 504, anything else 503 (the store may come
-// back; the caller may retry with the same request id).
+// caller's deadline passing is 504, anything else (a store that did not
+// answer before the booth stopped retrying, answerMargin before that
+// deadline, included) 503 "store unavailable": the store may come back, and
+// the caller may retry with the same request id.
 func storeError(ctx context.Context, what string, err error) error {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+	if ctx.Err() != nil {
 		return rpc.Errorf(rpc.CodeDeadlineExceeded, "%s: no answer from JetStream before the deadline", what)
 	}
 	return rpc.Errorf(rpc.CodeUnavailable, "%s: %w: JetStream: %w", what, rpc.ErrStoreUnavailable, err)

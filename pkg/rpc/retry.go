@@ -78,7 +78,8 @@ func attemptsFailed(attempts *AttemptsError, interrupted error) error {
 	return &Error{code: CodeOf(final), msg: fmt.Sprintf("%s (%s)", MessageOf(final), note), cause: attempts}
 }
 
-// retryable reports whether a failed attempt surely did no work or timed out
+// retryable reports whether a failed attempt surely did no work, or did
+// only work a retry with the same request id repeats safely, or timed out
 // while the caller still waits.
 func retryable(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
@@ -89,7 +90,10 @@ func retryable(ctx context.Context, err error) bool {
 		// A booth's coded answer (no cause) is an application error.
 		return false
 	}
-	return errors.Is(err, ErrNoInstance) || errors.Is(err, ErrNotConnected) || e.code == CodeDeadlineExceeded
+	// A booth's "store unavailable" did no work it cannot repeat: its
+	// writes are idempotent under the request id, so a retry is safe.
+	return errors.Is(err, ErrNoInstance) || errors.Is(err, ErrNotConnected) || e.code == CodeDeadlineExceeded ||
+		errors.Is(err, ErrStoreUnavailable)
 }
 
 // jitter returns a random wait in [b/2, b] for b = base * 2^(n-1).
