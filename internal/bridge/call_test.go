@@ -203,6 +203,9 @@ func TestCallSlowerThanItsDeadlineIs504(t *testing.T) {
 	if res.status != 504 {
 		t.Errorf("status %d (%q), want 504", res.status, e.Message)
 	}
+	if !strings.Contains(e.Message, "a retry with Idempotency-Key: ") {
+		t.Errorf("message %q does not say how to fetch the outcome", e.Message)
+	}
 	if elapsed > 2*time.Second {
 		t.Errorf("took %v, want about the 250 ms deadline", elapsed)
 	}

@@ -41,6 +41,12 @@ func (b *Bridge) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		b.log.WarnContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.EscapedPath(),
 			"request_id", w.Header().Get(rpc.HeaderRequestID), "code", int(code), "error", err)
 	}
+	if id := w.Header().Get(rpc.HeaderRequestID); code == rpc.CodeDeadlineExceeded && id != "" {
+		// The booth may still finish the call (a charge, say) after the
+		// caller's deadline; dedup keeps its outcome under this id.
+		msg += "; the call may still complete: a retry with " + HeaderIdempotencyKey + ": " + id +
+			" returns its outcome"
+	}
 	status := code.HTTPStatus()
 	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Message: msg, TraceID: traceIDOf(r)}})
 }
