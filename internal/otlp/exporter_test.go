@@ -264,7 +264,18 @@ func TestAStalledEndpointHoldsMemoryBoundedAndLosesNothing(t *testing.T) {
 	e := newExporter(t, otlp.Config{Endpoint: rcv.url, BatchSize: batch, QueueSize: queue, FlushInterval: time.Millisecond, Timeout: time.Minute})
 	stop := run(t, e, js)
 	emit(pub, 100, "fee-calc")
-	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, checkStats(e, otlp.Stats{Pending: queue + batch}))
+	// The first request reaches the endpoint a moment after the exporter
+	// counts its batch pending: wait for both.
+	held := checkStats(e, otlp.Stats{Pending: queue + batch})
+	natstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if err := held(); err != nil {
+			return err
+		}
+		if n := rcv.posts.Load(); n == 0 {
+			return fmt.Errorf("no request sent yet")
+		}
+		return nil
+	})
 	if n := rcv.posts.Load(); n != 1 {
 		t.Errorf("%d requests sent while the first hangs, want 1", n)
 	}
