@@ -15,9 +15,9 @@ import (
 	"github.com/hms-svc/hms-svc/pkg/trace"
 )
 
-// headerRoom is the part of the NATS max payload kept for headers when the
-// body limit is fitted to it.
-const headerRoom = 16 << 10
+// HeaderRoom is the part of the NATS max payload kept for headers when the
+// body limit is fitted to it (the sidecar fits the app's replies the same way).
+const HeaderRoom = 16 << 10
 
 // Member is what the bridge needs of its membership of the mesh; a
 // *mesh.Mesh, connected as the bridge's identity, is one. Its client makes
@@ -70,7 +70,7 @@ func New(cfg Config, member Member) (*Bridge, error) {
 		maxBody: cfg.MaxBodyBytes, screen: trace.NewScreen(cfg.Logger),
 	}
 	member.Metrics().TraceScreen(b.screen)
-	if limit := nc.MaxPayload() - headerRoom; limit > 0 && b.maxBody > limit {
+	if limit := nc.MaxPayload() - HeaderRoom; limit > 0 && b.maxBody > limit {
 		b.log.Debug("request body limit lowered to fit the NATS max payload", "configured", cfg.MaxBodyBytes, "limit", limit)
 		b.maxBody = limit
 	} else if limit <= 0 {

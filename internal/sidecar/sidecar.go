@@ -20,10 +20,6 @@ import (
 	"github.com/hms-svc/hms-svc/pkg/rpc"
 )
 
-// headerRoom is the part of the NATS max payload kept for headers when the
-// app's reply limit is fitted to it.
-const headerRoom = 16 << 10
-
 // Sidecar is a running sidecar: the identity's booth forwarding to the app,
 // and the app's outbound endpoint.
 type Sidecar struct {
@@ -90,7 +86,7 @@ func (s *Sidecar) serveInbound(ctx context.Context, member *mesh.Mesh) error {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}}
-	maxBody := int64(member.Conn().MaxPayload() - headerRoom)
+	maxBody := int64(member.Conn().MaxPayload() - bridge.HeaderRoom)
 	for _, e := range s.cfg.Endpoints {
 		f := &forwarder{url: appURL(s.cfg.AppURL, e.Path), client: client, maxBody: maxBody}
 		var eopts []rpc.EndpointOption
