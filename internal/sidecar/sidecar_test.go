@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -299,6 +300,12 @@ func TestOutboundCallsNeedTheTokenAndTheMatrix(t *testing.T) {
 				listen = sidecar.UnixPrefix + filepath.Join(t.TempDir(), "mesh.sock")
 			}
 			f := start(t, listen)
+			if path, ok := strings.CutPrefix(listen, sidecar.UnixPrefix); ok {
+				// Only the sidecar's own user may use the socket.
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode()&os.ModeSocket == 0 {
+					t.Fatalf("the socket %s: %v %v, want a socket of mode 0600", path, fi.Mode(), err)
+				}
+			}
 			published := watch(t, f.srv, f.clerk.Conn())
 			c, base := outboundClient(f, listen)
 			call := "/v1/call/fee-calc/calculate"
